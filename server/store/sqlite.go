@@ -1,0 +1,572 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"muster/inventories"
+	"muster/inventories/ocsxml"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver: no cgo, so Windows cross-builds work
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file inside the data directory.
+const FileName = "muster.db"
+
+// Pseudo-sections stored beside the model's record sections.
+const (
+	rowDownload = "DOWNLOAD"
+	rowIPDisc   = "IPDISCOVER"
+	rowExtra    = "EXTRA"
+	rowOldID    = "OLD_DEVICEID"
+)
+
+// SQLite is the embedded store: one database file in WAL mode, one writer
+// connection and a pool of readers. PROLOG contact statistics are batched
+// and flushed about twice a second, so a PROLOG never waits for a disk
+// sync; an inventory is committed with a full sync before its reply.
+type SQLite struct {
+	w, r *sql.DB
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pending []contact
+	kick    chan struct{}
+	done    chan struct{}
+	stopped chan struct{}
+}
+
+type contact struct {
+	deviceID, ua string
+	at           int64
+}
+
+// Open opens (creating if needed) the SQLite store at path and applies any
+// pending schema migrations.
+func Open(path string, log *slog.Logger) (*SQLite, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	dsn := func(extra string) string {
+		return "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
+			"&_pragma=foreign_keys(1)" + extra
+	}
+	w, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(2 * runtime.GOMAXPROCS(0))
+	r.SetMaxIdleConns(2 * runtime.GOMAXPROCS(0))
+	s := &SQLite{w: w, r: r, log: log, kick: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
+	if err := s.migrate(context.Background()); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	go s.flusher()
+	return s, nil
+}
+
+func (s *SQLite) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var current int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		s.log.Info("store migrated", "version", v)
+	}
+	return nil
+}
+
+// Contact implements Store.
+func (s *SQLite) Contact(ctx context.Context, deviceID, userAgent string, now time.Time) (ContactState, error) {
+	var lastdate int64
+	err := s.r.QueryRowContext(ctx, `SELECT lastdate FROM devices WHERE deviceid = ?`, deviceID).Scan(&lastdate)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ContactState{}, nil
+	}
+	if err != nil {
+		return ContactState{}, fmt.Errorf("look up device %s: %w", deviceID, err)
+	}
+	st := ContactState{Known: true}
+	if lastdate > 0 {
+		st.LastInventory = time.Unix(lastdate, 0)
+	}
+	s.mu.Lock()
+	s.pending = append(s.pending, contact{deviceID: deviceID, ua: userAgent, at: now.Unix()})
+	n := len(s.pending)
+	s.mu.Unlock()
+	if n >= 1000 {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	return st, nil
+}
+
+func (s *SQLite) flusher() {
+	defer close(s.stopped)
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			s.flush()
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+		s.flush()
+	}
+}
+
+// flush applies batched contacts in one transaction. QUALITY is OCS's
+// running mean of days between contacts; FIDELITY counts contacts.
+func (s *SQLite) flush() {
+	s.mu.Lock()
+	batch := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+		st, err := tx.Prepare(`UPDATE devices SET
+			quality = CASE WHEN fidelity > 1
+				THEN ((?1 - lastcome) / 86400.0 + quality * fidelity) / (fidelity + 1)
+				ELSE (?1 - lastcome) / 86400.0 END,
+			fidelity = fidelity + 1, lastcome = ?1, useragent = ?2
+			WHERE deviceid = ?3`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, c := range batch {
+			if _, err := st.Exec(c.at, c.ua, c.deviceID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("store: could not record prolog contacts", "count", len(batch), "err", err)
+	}
+}
+
+func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// SaveInventory implements Store. Sections whose CHECKSUM bit is clear are
+// left as they are for a known device, as the OCS server does; sections
+// without a bit are always rewritten.
+func (s *SQLite) SaveInventory(ctx context.Context, deviceID string, inv *inventories.Inventory, meta Meta) (SaveResult, error) {
+	var res SaveResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := meta.Received.Unix()
+		var old int64
+		err := tx.QueryRowContext(ctx, `SELECT id, checksum FROM devices WHERE deviceid = ?`, deviceID).Scan(&res.ID, &old)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			res.Created = true
+			r, err := tx.ExecContext(ctx, `INSERT INTO devices(deviceid, first_seen, lastcome, fidelity) VALUES (?, ?, ?, 1)`, deviceID, now, now)
+			if err != nil {
+				return err
+			}
+			if res.ID, err = r.LastInsertId(); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		}
+		sum, hasSum := inv.Checksum()
+		// devices.checksum accumulates "changed since last looked at" bits,
+		// as OCS's hardware.CHECKSUM does; a new device changed everywhere.
+		rewriteAll := res.Created || !hasSum
+		newSum := old | int64(sum) | 1
+		if rewriteAll {
+			newSum = inventories.AllChecksumBits
+		}
+		h := &inv.Hardware
+		if inv.Len(mustSection("HARDWARE")) > 0 {
+			_, err = tx.ExecContext(ctx, `UPDATE devices SET name=?, osname=?, osversion=?, arch=?, ipaddr=?,
+				memory_mb=?, cpus=? WHERE id=?`,
+				h.Name, h.OSName, h.OSVersion, h.Arch, inv.PrimaryIP(meta.ClientIP),
+				h.MemoryMB(), inv.LogicalCPUs(), res.ID)
+			if err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE devices SET ipsrc=?, useragent=?, checksum=?, lastdate=?, lastcome=? WHERE id=?`,
+			meta.ClientIP, meta.UserAgent, newSum, now, now, res.ID)
+		if err != nil {
+			return err
+		}
+		if err := writeSections(ctx, tx, res.ID, inv, rewriteAll, sum); err != nil {
+			return err
+		}
+		res.AccountUpdate, res.AccountInfo, err = syncAccountInfo(ctx, tx, res.ID, inv.AccountInfo, res.Created)
+		return err
+	})
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("save inventory of %s: %w", deviceID, err)
+	}
+	return res, nil
+}
+
+func mustSection(name string) inventories.Section {
+	sec, ok := inventories.LookupSection(name)
+	if !ok {
+		panic("store: unknown section " + name)
+	}
+	return sec
+}
+
+func writeSections(ctx context.Context, tx *sql.Tx, id int64, inv *inventories.Inventory, all bool, sum uint32) error {
+	put, err := tx.PrepareContext(ctx, `INSERT INTO sections(device_id, section, data) VALUES (?, ?, ?)
+		ON CONFLICT(device_id, section) DO UPDATE SET data = excluded.data`)
+	if err != nil {
+		return err
+	}
+	defer put.Close()
+	del, err := tx.PrepareContext(ctx, `DELETE FROM sections WHERE device_id = ? AND section = ?`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	write := func(name string, present bool, v any) error {
+		if !present {
+			_, err := del.ExecContext(ctx, id, name)
+			return err
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = put.ExecContext(ctx, id, name, data)
+		return err
+	}
+	for _, sec := range inventories.Sections() {
+		if sec.Name == inventories.SectionAccountInfo {
+			continue
+		}
+		if !all && sec.Bit != 0 && sum&sec.Bit == 0 {
+			continue
+		}
+		n := inv.Len(sec)
+		if n == 0 && !sec.Multi {
+			continue // an empty HARDWARE or BIOS leaves the stored one alone
+		}
+		if err := write(sec.Name, n > 0, inv.Field(sec)); err != nil {
+			return fmt.Errorf("section %s: %w", sec.Name, err)
+		}
+	}
+	if err := write(rowDownload, len(inv.DownloadHistory) > 0, inv.DownloadHistory); err != nil {
+		return err
+	}
+	if err := write(rowIPDisc, len(inv.IPDiscover) > 0, inv.IPDiscover); err != nil {
+		return err
+	}
+	if err := write(rowExtra, len(inv.Extra) > 0, inv.Extra); err != nil {
+		return err
+	}
+	return write(rowOldID, inv.OldDeviceID != "", inv.OldDeviceID)
+}
+
+// syncAccountInfo applies OCS's account info rules: a new device takes the
+// agent's values (TAG defaults to NA); for a known device the server's
+// values win, and the agent is told them when it sent something else.
+func syncAccountInfo(ctx context.Context, tx *sql.Tx, id int64, sent []inventories.AccountInfo, created bool) (bool, []ocsxml.KeyValue, error) {
+	insert := func(kvs map[string]string) error {
+		for k, v := range kvs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO accountinfo(device_id, keyname, keyvalue) VALUES (?, ?, ?)
+				ON CONFLICT(device_id, keyname) DO UPDATE SET keyvalue = excluded.keyvalue`, id, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	agent := map[string]string{}
+	for _, a := range sent {
+		agent[a.KeyName] = a.KeyValue
+	}
+	if created {
+		vals := map[string]string{"TAG": "NA"}
+		for k, v := range agent {
+			if v != "" {
+				vals[k] = v
+			}
+		}
+		return false, nil, insert(vals)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT keyname, keyvalue FROM accountinfo WHERE device_id = ? ORDER BY keyname`, id)
+	if err != nil {
+		return false, nil, err
+	}
+	var db []ocsxml.KeyValue
+	for rows.Next() {
+		var kv ocsxml.KeyValue
+		if err := rows.Scan(&kv.Key, &kv.Value); err != nil {
+			rows.Close()
+			return false, nil, err
+		}
+		db = append(db, kv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, nil, err
+	}
+	if len(db) == 0 {
+		// The row was lost: recreate it from the agent, marked as such.
+		vals := map[string]string{}
+		for k, v := range agent {
+			vals[k] = v
+		}
+		vals["TAG"] = "LOST"
+		if err := insert(vals); err != nil {
+			return false, nil, err
+		}
+		for k, v := range vals {
+			db = append(db, ocsxml.KeyValue{Key: k, Value: v})
+		}
+		sort.Slice(db, func(i, j int) bool { return db[i].Key < db[j].Key })
+		return true, db, nil
+	}
+	differ := len(agent) != len(db)
+	for _, kv := range db {
+		if v, ok := agent[kv.Key]; !ok || v != kv.Value {
+			differ = true
+		}
+	}
+	if !differ {
+		return false, nil, nil
+	}
+	return true, db, nil
+}
+
+// SaveEvent implements Store.
+func (s *SQLite) SaveEvent(ctx context.Context, ev Event) error {
+	fields, err := json.Marshal(ev.Fields)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO events(at, deviceid, query, fields) VALUES (?, ?, ?, ?)`,
+		ev.At.Unix(), ev.DeviceID, ev.Query, fields)
+	if err != nil {
+		return fmt.Errorf("save %s event of %s: %w", ev.Query, ev.DeviceID, err)
+	}
+	return nil
+}
+
+const deviceColumns = `d.id, d.deviceid, d.name, d.osname, d.osversion, d.arch, d.ipaddr, d.ipsrc,
+	d.memory_mb, d.cpus, COALESCE((SELECT keyvalue FROM accountinfo a WHERE a.device_id = d.id AND a.keyname = 'TAG'), ''),
+	d.useragent, d.checksum, d.fidelity, d.quality, d.first_seen, d.lastdate, d.lastcome`
+
+type scanner interface{ Scan(...any) error }
+
+func scanDevice(sc scanner) (Device, error) {
+	var d Device
+	var first, last, come int64
+	err := sc.Scan(&d.ID, &d.DeviceID, &d.Name, &d.OSName, &d.OSVersion, &d.Arch, &d.IPAddr, &d.IPSource,
+		&d.MemoryMB, &d.CPUs, &d.Tag, &d.UserAgent, &d.Checksum, &d.Fidelity, &d.Quality, &first, &last, &come)
+	d.FirstSeen = unix(first)
+	d.LastInventory = unix(last)
+	d.LastContact = unix(come)
+	return d, err
+}
+
+func unix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// Devices implements Store.
+func (s *SQLite) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices d ORDER BY d.lastdate DESC, d.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	out := []Device{}
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Device implements Store.
+func (s *SQLite) Device(ctx context.Context, ref string) (*DeviceDetail, error) {
+	q := `SELECT ` + deviceColumns + ` FROM devices d WHERE d.deviceid = ?`
+	var arg any = ref
+	if n, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		q = `SELECT ` + deviceColumns + ` FROM devices d WHERE d.id = ?`
+		arg = n
+	}
+	d, err := scanDevice(s.r.QueryRowContext(ctx, q, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("device %q: %w", ref, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("device %q: %w", ref, err)
+	}
+	inv := &inventories.Inventory{}
+	rows, err := s.r.QueryContext(ctx, `SELECT section, data FROM sections WHERE device_id = ?`, d.ID)
+	if err != nil {
+		return nil, fmt.Errorf("device %q: %w", ref, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var data []byte
+		if err := rows.Scan(&name, &data); err != nil {
+			return nil, err
+		}
+		var target any
+		switch name {
+		case rowDownload:
+			target = &inv.DownloadHistory
+		case rowIPDisc:
+			target = &inv.IPDiscover
+		case rowExtra:
+			target = &inv.Extra
+		case rowOldID:
+			target = &inv.OldDeviceID
+		default:
+			sec, ok := inventories.LookupSection(name)
+			if !ok {
+				continue
+			}
+			target = inv.Field(sec)
+		}
+		if err := json.Unmarshal(data, target); err != nil {
+			return nil, fmt.Errorf("device %q: section %s: %w", ref, name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	arows, err := s.r.QueryContext(ctx, `SELECT keyname, keyvalue FROM accountinfo WHERE device_id = ? ORDER BY keyname`, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var a inventories.AccountInfo
+		if err := arows.Scan(&a.KeyName, &a.KeyValue); err != nil {
+			return nil, err
+		}
+		inv.AccountInfo = append(inv.AccountInfo, a)
+	}
+	return &DeviceDetail{Device: d, Inventory: inv}, arows.Err()
+}
+
+// RotateAPIToken implements Store.
+func (s *SQLite) RotateAPIToken(ctx context.Context, hash string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens(hash, created) VALUES (?, ?)`, hash, time.Now().Unix())
+		return err
+	})
+}
+
+// HasAPIToken implements Store.
+func (s *SQLite) HasAPIToken(ctx context.Context) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens`).Scan(&n)
+	return n > 0, err
+}
+
+// APITokenValid implements Store.
+func (s *SQLite) APITokenValid(ctx context.Context, hash string) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens WHERE hash = ?`, hash).Scan(&n)
+	return n > 0, err
+}
+
+// Close implements Store.
+func (s *SQLite) Close() error {
+	close(s.done)
+	<-s.stopped
+	return errors.Join(s.r.Close(), s.w.Close())
+}

@@ -1,0 +1,112 @@
+// Package store keeps what the communication server learns: devices and
+// their inventories, agent events, and API credentials. Store is the
+// narrow interface the server uses; Open gives the embedded SQLite
+// implementation, the default. A PostgreSQL implementation satisfies the
+// same interface.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"muster/inventories"
+	"muster/inventories/ocsxml"
+)
+
+// ErrNotFound is returned when a device does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the persistence the communication server needs.
+type Store interface {
+	// Contact records a PROLOG from deviceID (contact count, regularity,
+	// last contact, user agent) and returns what the server needs to answer
+	// it. An unknown device yields Known=false and is not created.
+	Contact(ctx context.Context, deviceID, userAgent string, now time.Time) (ContactState, error)
+	// SaveInventory stores one inventory in one transaction and returns only
+	// after it is durable.
+	SaveInventory(ctx context.Context, deviceID string, inv *inventories.Inventory, meta Meta) (SaveResult, error)
+	// SaveEvent stores a NOTIFY, DOWNLOAD or SNMP message.
+	SaveEvent(ctx context.Context, ev Event) error
+
+	// Devices lists devices, most recently inventoried first.
+	Devices(ctx context.Context) ([]Device, error)
+	// Device returns one device with its full inventory; ref is its numeric
+	// id or its DEVICEID.
+	Device(ctx context.Context, ref string) (*DeviceDetail, error)
+
+	// RotateAPIToken replaces every API token with one of the given hash.
+	RotateAPIToken(ctx context.Context, hash string) error
+	// HasAPIToken reports whether an API token was ever set.
+	HasAPIToken(ctx context.Context) (bool, error)
+	// APITokenValid reports whether hash is the hash of a current token.
+	APITokenValid(ctx context.Context, hash string) (bool, error)
+
+	// Close flushes pending contact statistics and closes the store.
+	Close() error
+}
+
+// ContactState is what a PROLOG decision needs about a device.
+type ContactState struct {
+	Known bool
+	// LastInventory is when the device last sent an inventory (zero if
+	// never).
+	LastInventory time.Time
+}
+
+// Meta is what the server knows about an inventory besides its content.
+type Meta struct {
+	// ClientIP is the address the inventory came from (empty for an import).
+	ClientIP  string
+	UserAgent string
+	Received  time.Time
+}
+
+// SaveResult tells the server how to reply to an inventory.
+type SaveResult struct {
+	// Created is true when the inventory created the device.
+	Created bool
+	// DeviceID is the numeric id of the device.
+	ID int64
+	// AccountUpdate is set when the agent's account info differs from the
+	// server's; AccountInfo then holds the server's full set.
+	AccountUpdate bool
+	AccountInfo   []ocsxml.KeyValue
+}
+
+// Event is an agent message that is not an inventory.
+type Event struct {
+	DeviceID string
+	Query    string
+	// Fields are the scalar fields of the request (ID, ERR, TYPE, …).
+	Fields map[string]string
+	At     time.Time
+}
+
+// Device is the summary of one device, as lists show it.
+type Device struct {
+	ID            int64     `json:"id"`
+	DeviceID      string    `json:"deviceid"`
+	Name          string    `json:"name"`
+	OSName        string    `json:"osname"`
+	OSVersion     string    `json:"osversion"`
+	Arch          string    `json:"arch,omitempty"`
+	IPAddr        string    `json:"ipaddr"`
+	IPSource      string    `json:"ipsrc,omitempty"`
+	MemoryMB      int64     `json:"memory_mb"`
+	CPUs          int64     `json:"cpus"`
+	Tag           string    `json:"tag"`
+	UserAgent     string    `json:"useragent"`
+	Checksum      int64     `json:"checksum"`
+	Fidelity      int64     `json:"fidelity"`
+	Quality       float64   `json:"quality"`
+	FirstSeen     time.Time `json:"first_seen"`
+	LastInventory time.Time `json:"last_inventory"`
+	LastContact   time.Time `json:"last_contact"`
+}
+
+// DeviceDetail is a device with everything it sent.
+type DeviceDetail struct {
+	Device
+	Inventory *inventories.Inventory `json:"inventory"`
+}
