@@ -1,0 +1,77 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"muster/server/store"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// requireToken lets a request through only with a valid bearer token.
+func (s *Server) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="muster"`)
+			writeJSON(w, http.StatusUnauthorized, apiError{"missing bearer token (Authorization: Bearer <token>; rotate one with 'muster server token')"})
+			return
+		}
+		valid, err := s.store.APITokenValid(r.Context(), HashToken(strings.TrimSpace(token)))
+		if err != nil {
+			s.log.Error("api: check token", "err", err)
+			writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+			return
+		}
+		if !valid {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="muster", error="invalid_token"`)
+			writeJSON(w, http.StatusUnauthorized, apiError{"invalid bearer token"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.store.HasAPIToken(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) {
+	devs, err := s.store.Devices(r.Context())
+	if err != nil {
+		s.log.Error("api: list devices", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, devs)
+}
+
+func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
+	d, err := s.store.Device(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+	case err != nil:
+		s.log.Error("api: device", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+	default:
+		writeJSON(w, http.StatusOK, d)
+	}
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"muster/inventories"
+	"muster/inventories/ocsxml"
+	"muster/server/store"
+)
+
+// knownAgents are the User-Agent names (the part before the last "_v") a
+// PROLOG is accepted from: the OCS agents the real server accepts, the
+// FusionInventory agent Debian lists as extra, and muster's own agent.
+var knownAgents = map[string]bool{
+	"OCS-NG_unified_unix_agent":   true,
+	"OCS-NG_WINDOWS_AGENT":        true,
+	"OCS-NG_windows_client":       true,
+	"OCS-NG_windows_mobile_agent": true,
+	"OCS-NG_iOS_agent":            true,
+	"OCS-NG_Android_agent":        true,
+	"FusionInventory-Agent":       true,
+	"muster-agent":                true,
+}
+
+// agentName returns the name part of an OCS User-Agent ("name_vVERSION").
+func agentName(ua string) string {
+	if i := strings.LastIndex(ua, "_v"); i > 0 {
+		return ua[:i]
+	}
+	if i := strings.IndexByte(ua, '/'); i > 0 {
+		return ua[:i] // FusionInventory-Agent/2.x style
+	}
+	return ua
+}
+
+// httpError is a request the server refuses, with the status to send and a
+// message for the client and the log.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func fail(status int, format string, args ...any) *httpError {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// handleOCS serves POST /ocsinventory: every agent message, told apart by
+// its QUERY.
+func (s *Server) handleOCS(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	query, deviceID, err := s.serveOCS(w, r)
+	log := s.log.With("remote", r.RemoteAddr, "query", query, "deviceid", deviceID, "ms", time.Since(start).Milliseconds())
+	var he *httpError
+	switch {
+	case err == nil:
+		log.Debug("ocs request")
+	case errors.As(err, &he):
+		if he.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="OCS Inventory"`)
+		}
+		if he.status >= 500 {
+			log.Error("ocs request failed", "status", he.status, "err", he.msg)
+		} else {
+			log.Warn("ocs request refused", "status", he.status, "reason", he.msg, "useragent", r.UserAgent())
+		}
+		http.Error(w, he.msg, he.status)
+	default:
+		log.Error("ocs request failed", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+func (s *Server) serveOCS(w http.ResponseWriter, r *http.Request) (query, deviceID string, err error) {
+	switch r.Method {
+	case http.MethodPost:
+	case http.MethodGet, http.MethodHead:
+		return "", "", fail(http.StatusBadRequest, "agents POST to this URL")
+	default:
+		return "", "", fail(http.StatusForbidden, "method %s not allowed", r.Method)
+	}
+	if s.cfg.AgentUser != "" && !s.agentAuthOK(r) {
+		return "", "", fail(http.StatusUnauthorized, "authentication required")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return "", "", fail(http.StatusRequestEntityTooLarge, "body over the limit of %d bytes", s.cfg.MaxBody)
+		}
+		return "", "", fail(http.StatusBadRequest, "read body: %v", err)
+	}
+	data, _, err := ocsxml.DecodeBody(body, s.cfg.MaxBody)
+	switch {
+	case errors.Is(err, ocsxml.ErrTooLarge):
+		return "", "", fail(http.StatusRequestEntityTooLarge, "%v", err)
+	case err != nil:
+		return "", "", fail(http.StatusBadRequest, "body: %v", err)
+	}
+	req, err := ocsxml.ParseRequest(data, s.cfg.XMLLimits)
+	if err != nil {
+		return "", "", fail(http.StatusBadRequest, "%v", err)
+	}
+	query, deviceID = req.Query, req.DeviceID
+	if query == "" {
+		return query, deviceID, fail(http.StatusBadRequest, "request has no QUERY")
+	}
+	if !ocsxml.ValidDeviceID(deviceID) {
+		return query, deviceID, fail(http.StatusBadRequest, "DEVICEID %q: %v", deviceID, inventories.ErrBadDeviceID)
+	}
+	now := s.cfg.Now()
+	switch query {
+	case ocsxml.QueryProlog:
+		return query, deviceID, s.prolog(w, r, req, now)
+	case ocsxml.QueryInventory:
+		return query, deviceID, s.inventory(w, r, req, now)
+	case ocsxml.QueryNotify, ocsxml.QueryDownload, ocsxml.QuerySNMP:
+		ev := store.Event{DeviceID: deviceID, Query: query, Fields: req.Root.Fields(), At: now}
+		delete(ev.Fields, "DEVICEID")
+		delete(ev.Fields, "QUERY")
+		if err := s.store.SaveEvent(r.Context(), ev); err != nil {
+			return query, deviceID, err
+		}
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return query, deviceID, nil
+	}
+	return query, deviceID, fail(http.StatusBadRequest, "unknown QUERY %q", query)
+}
+
+func (s *Server) agentAuthOK(r *http.Request) bool {
+	u, p, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	uok := subtle.ConstantTimeCompare([]byte(u), []byte(s.cfg.AgentUser))
+	pok := subtle.ConstantTimeCompare([]byte(p), []byte(s.cfg.AgentPassword))
+	return uok&pok == 1
+}
+
+// prolog answers SEND or STOP as the OCS server does: FREQUENCY is the
+// number of days an inventory stays valid (0 = always send, -1 = never).
+func (s *Server) prolog(w http.ResponseWriter, r *http.Request, req *ocsxml.Request, now time.Time) error {
+	ua := r.UserAgent()
+	if !knownAgents[agentName(ua)] {
+		return fail(http.StatusBadRequest, "user agent %q is not an OCS-compatible agent", ua)
+	}
+	st, err := s.store.Contact(r.Context(), req.DeviceID, ua, now)
+	if err != nil {
+		return err
+	}
+	reply := &ocsxml.PrologReply{
+		Response:   decide(s.cfg.Frequency, st, now),
+		PrologFreq: s.cfg.PrologFreq,
+	}
+	if s.cfg.Frequency != -1 {
+		reply.Options = append(reply.Options, s.downloadOption())
+	}
+	writeReply(w, reply.Node())
+	return nil
+}
+
+func decide(frequency int, st store.ContactState, now time.Time) string {
+	switch {
+	case frequency == -1:
+		return ocsxml.Stop
+	case !st.Known, frequency == 0, st.LastInventory.IsZero():
+		return ocsxml.Send
+	case now.Sub(st.LastInventory) > time.Duration(frequency)*24*time.Hour:
+		return ocsxml.Send
+	}
+	return ocsxml.Stop
+}
+
+// downloadOption is the DOWNLOAD configuration every agent gets; package
+// deployment is off until packages are assigned.
+func (s *Server) downloadOption() ocsxml.Option {
+	attrs := []ocsxml.Attr{
+		{Name: "TYPE", Value: "CONF"}, {Name: "ON", Value: "0"},
+		{Name: "FRAG_LATENCY", Value: "60"}, {Name: "CYCLE_LATENCY", Value: "60"},
+		{Name: "PERIOD_LATENCY", Value: "60"}, {Name: "PERIOD_LENGTH", Value: "10"},
+		{Name: "TIMEOUT", Value: "7"}, {Name: "EXECUTION_TIMEOUT", Value: "120"},
+	}
+	return ocsxml.Option{Name: "DOWNLOAD", Params: []ocsxml.Param{{Attrs: attrs}}}
+}
+
+func (s *Server) inventory(w http.ResponseWriter, r *http.Request, req *ocsxml.Request, now time.Time) error {
+	inv, err := inventories.Decode(req.Content)
+	if err != nil {
+		return fail(http.StatusBadRequest, "%v", err)
+	}
+	res, err := s.store.SaveInventory(r.Context(), req.DeviceID, inv, store.Meta{
+		ClientIP: clientIP(r), UserAgent: r.UserAgent(), Received: now,
+	})
+	if err != nil {
+		return err
+	}
+	if res.Created {
+		s.log.Info("new device", "deviceid", req.DeviceID, "name", inv.Hardware.Name, "id", res.ID)
+	}
+	reply := &ocsxml.InventoryReply{Response: ocsxml.NoAccountUpdate}
+	if res.AccountUpdate {
+		reply.Response = ocsxml.AccountUpdate
+		reply.AccountInfo = res.AccountInfo
+	}
+	writeReply(w, reply.Node())
+	return nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func writeReply(w http.ResponseWriter, root *ocsxml.Node) {
+	body := ocsxml.Compress(ocsxml.Marshal(ocsxml.ReplyDecl, root))
+	h := w.Header()
+	h.Set("Content-Type", "application/x-compressed")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
