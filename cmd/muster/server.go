@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"muster/server"
+	"muster/server/store"
+)
+
+func (a *app) openStore() (*store.SQLite, error) {
+	return store.Open(filepath.Join(a.dataDir(), store.FileName), a.log)
+}
+
+func (a *app) serverCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the communication server that OCS and muster agents report to",
+		Long: `Run the communication server.
+
+Agents POST to /ocsinventory exactly as to an OCS Inventory NG server: point a
+stock Unix agent at it with
+
+  ocsinventory-agent --server http://HOST:PORT/ocsinventory --nolocal
+
+The JSON API lives under /api/v1 (devices, devices/{id}) and needs the bearer
+token printed at first start; 'muster server token' makes a new one.
+/healthz answers without a token.
+
+Inventories are stored in DATA-DIR/muster.db (SQLite, WAL). Each inventory is
+committed to disk before the agent gets its reply.`,
+		Example: `  muster server --listen 0.0.0.0:8080 --data-dir /var/lib/muster
+  muster server --tls-cert cert.pem --tls-key key.pem --agent-user ocs --agent-password secret
+  MUSTER_SERVER_FREQUENCY=1 muster server   # ask agents for an inventory at most daily`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runServer() },
+	}
+	f := cmd.Flags()
+	f.String("listen", server.DefaultListen, "address to listen on (host:port)")
+	f.String("tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
+	f.String("tls-key", "", "TLS private key file (PEM)")
+	f.String("agent-user", "", "require HTTP Basic auth from agents with this user")
+	f.String("agent-password", "", "password for --agent-user")
+	f.Int64("max-body", server.DefaultMaxBody, "largest request body in bytes, compressed or inflated")
+	f.Int("frequency", 0, "days an inventory stays valid before agents are asked again (0 = every contact, -1 = never)")
+	f.Int("prolog-freq", server.DefaultPrologFreq, "hours between agent contacts, told to agents in every PROLOG reply")
+	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq"} {
+		a.bind(f, "server."+name, name)
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "token",
+		Short: "Replace the API bearer token and print the new one",
+		Long: `Make a new API bearer token, print it once and invalidate the old one.
+Only its SHA-256 hash is stored. A running server accepts the new token at once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.rotateToken() },
+	})
+	return cmd
+}
+
+func (a *app) runServer() error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v := a.v
+	srv, err := server.New(server.Config{
+		Listen:        v.GetString("server.listen"),
+		TLSCert:       v.GetString("server.tls-cert"),
+		TLSKey:        v.GetString("server.tls-key"),
+		AgentUser:     v.GetString("server.agent-user"),
+		AgentPassword: v.GetString("server.agent-password"),
+		MaxBody:       v.GetInt64("server.max-body"),
+		Frequency:     v.GetInt("server.frequency"),
+		PrologFreq:    v.GetInt("server.prolog-freq"),
+		Log:           a.log,
+	}, st)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	token, err := server.EnsureAPIToken(ctx, st)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, func(addr net.Addr) {
+		url := fmt.Sprintf("%s://%s/ocsinventory", srv.Scheme(), addr)
+		if a.jsonOutput() {
+			a.emit(map[string]string{"listen": addr.String(), "url": url, "data_dir": a.dataDir(), "api_token": token})
+			return
+		}
+		fmt.Fprintf(a.out, "muster server listening on %s (data in %s)\n", addr, a.dataDir())
+		fmt.Fprintf(a.out, "Point an OCS agent at it:\n  ocsinventory-agent --server %s --nolocal\n", url)
+		if token != "" {
+			fmt.Fprintf(a.out, "API token (shown once; 'muster server token' makes a new one):\n  %s\n", token)
+		}
+	})
+}
+
+func (a *app) rotateToken() error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	token, hash := server.NewAPIToken()
+	if err := st.RotateAPIToken(context.Background(), hash); err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(map[string]string{"api_token": token})
+	}
+	fmt.Fprintf(a.out, "New API token (the old one no longer works):\n  %s\n", token)
+	return nil
+}
