@@ -27,9 +27,10 @@ const (
 	SectionOldDeviceID = "OLD_DEVICEID"
 )
 
-// AllChecksumBits is the CHECKSUM of an inventory in which every section
-// changed, as the Unix agent sends on its first run.
-const AllChecksumBits = 1<<21 - 1
+// AllChecksumBits has the CHECKSUM bit of every section of the model set:
+// "everything changed". (The Unix agent's own first-run value, 1572863,
+// lacks the SIM bit, which it never collects.)
+var AllChecksumBits uint32
 
 type fieldTable struct {
 	byName map[string]int // XML name → struct field index
@@ -63,6 +64,7 @@ func init() {
 			}
 		}
 		sections = append(sections, s)
+		AllChecksumBits |= s.Bit
 		sectionByTag[s.Name] = s
 		et := f.Type
 		if s.Multi {

@@ -204,9 +204,9 @@ func (s *Server) inventory(w http.ResponseWriter, r *http.Request, req *ocsxml.R
 	if err != nil {
 		return err
 	}
-	if res.Created {
-		s.log.Info("new device", "deviceid", req.DeviceID, "name", inv.Hardware.Name, "id", res.ID)
-	}
+	sum, _ := inv.Checksum()
+	s.log.Info("inventory stored", "deviceid", req.DeviceID, "id", res.ID, "new", res.Created,
+		"name", inv.Hardware.Name, "checksum", sum, "softwares", len(inv.Softwares))
 	reply := &ocsxml.InventoryReply{Response: ocsxml.NoAccountUpdate}
 	if res.AccountUpdate {
 		reply.Response = ocsxml.AccountUpdate

@@ -258,7 +258,7 @@ func (s *SQLite) SaveInventory(ctx context.Context, deviceID string, inv *invent
 		rewriteAll := res.Created || !hasSum
 		newSum := old | int64(sum) | 1
 		if rewriteAll {
-			newSum = inventories.AllChecksumBits
+			newSum = int64(inventories.AllChecksumBits)
 		}
 		h := &inv.Hardware
 		if inv.Len(mustSection("HARDWARE")) > 0 {
