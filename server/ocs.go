@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -59,11 +60,15 @@ func fail(status int, format string, args ...any) *httpError {
 func (s *Server) handleOCS(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	query, deviceID, err := s.serveOCS(w, r)
+	if err == nil {
+		if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			s.log.Debug("ocs request", "remote", r.RemoteAddr, "query", query, "deviceid", deviceID, "ms", time.Since(start).Milliseconds())
+		}
+		return
+	}
 	log := s.log.With("remote", r.RemoteAddr, "query", query, "deviceid", deviceID, "ms", time.Since(start).Milliseconds())
 	var he *httpError
 	switch {
-	case err == nil:
-		log.Debug("ocs request")
 	case errors.As(err, &he):
 		if he.status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Basic realm="OCS Inventory"`)
@@ -225,7 +230,7 @@ func clientIP(r *http.Request) string {
 }
 
 func writeReply(w http.ResponseWriter, root *ocsxml.Node) {
-	body := ocsxml.Compress(ocsxml.Marshal(ocsxml.ReplyDecl, root))
+	body := ocsxml.CompressCached(ocsxml.Marshal(ocsxml.ReplyDecl, root))
 	h := w.Header()
 	h.Set("Content-Type", "application/x-compressed")
 	h.Set("Cache-Control", "no-cache")

@@ -47,11 +47,7 @@ func DecodeBody(body []byte, max int64) ([]byte, Encoding, error) {
 	}
 	switch {
 	case len(body) >= 2 && isZlibHeader(body[0], body[1]):
-		zr, err := zlib.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil, Zlib, fmt.Errorf("zlib: %w", err)
-		}
-		out, err := readLimited(zr, max)
+		out, err := inflate(body, max)
 		if err != nil {
 			return nil, Zlib, fmt.Errorf("zlib: %w", err)
 		}
@@ -98,7 +94,68 @@ func readLimited(r io.Reader, max int64) ([]byte, error) {
 	return out, nil
 }
 
+// zlibReaders keeps inflaters for reuse: a new one allocates its window.
+var zlibReaders sync.Pool
+
+func inflate(body []byte, max int64) ([]byte, error) {
+	var zr io.ReadCloser
+	if r, ok := zlibReaders.Get().(io.ReadCloser); ok {
+		if err := r.(zlib.Resetter).Reset(bytes.NewReader(body), nil); err != nil {
+			return nil, err
+		}
+		zr = r
+	} else {
+		r, err := zlib.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		zr = r
+	}
+	out, err := readLimited(zr, max)
+	if err == nil {
+		zlibReaders.Put(zr)
+	}
+	return out, err
+}
+
 var zlibWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
+
+// smallCache remembers the compressed form of small, often repeated
+// documents (prolog replies come in a handful of shapes): resetting a
+// deflater costs more than the rest of a PROLOG.
+var smallCache struct {
+	sync.RWMutex
+	m map[string][]byte
+}
+
+const (
+	smallCacheMaxDoc     = 4 << 10
+	smallCacheMaxEntries = 256
+)
+
+// CompressCached is Compress for small documents that repeat; it returns a
+// shared slice the caller must not modify.
+func CompressCached(data []byte) []byte {
+	if len(data) > smallCacheMaxDoc {
+		return Compress(data)
+	}
+	smallCache.RLock()
+	z, ok := smallCache.m[string(data)]
+	smallCache.RUnlock()
+	if ok {
+		return z
+	}
+	z = Compress(data)
+	smallCache.Lock()
+	if smallCache.m == nil {
+		smallCache.m = map[string][]byte{}
+	}
+	if len(smallCache.m) < smallCacheMaxEntries {
+		smallCache.m[string(data)] = z
+	}
+	smallCache.Unlock()
+	return z
+}
 
 // Compress returns data as a zlib stream, the format every OCS agent expects
 // in a reply and every OCS server expects in a request.

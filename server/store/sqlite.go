@@ -47,6 +47,12 @@ type SQLite struct {
 	w, r *sql.DB
 	log  *slog.Logger
 
+	// lastInv maps DEVICEID to the UNIX time of its last inventory, for the
+	// devices this process has seen, so that a PROLOG needs no query. Another
+	// process (an import) can only make an entry older than the database,
+	// which at worst asks an agent for one inventory too many.
+	lastInv sync.Map
+
 	mu      sync.Mutex
 	pending []contact
 	kick    chan struct{}
@@ -145,12 +151,17 @@ func (s *SQLite) migrate(ctx context.Context) error {
 // Contact implements Store.
 func (s *SQLite) Contact(ctx context.Context, deviceID, userAgent string, now time.Time) (ContactState, error) {
 	var lastdate int64
-	err := s.r.QueryRowContext(ctx, `SELECT lastdate FROM devices WHERE deviceid = ?`, deviceID).Scan(&lastdate)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ContactState{}, nil
-	}
-	if err != nil {
-		return ContactState{}, fmt.Errorf("look up device %s: %w", deviceID, err)
+	if v, ok := s.lastInv.Load(deviceID); ok {
+		lastdate = v.(int64)
+	} else {
+		err := s.r.QueryRowContext(ctx, `SELECT lastdate FROM devices WHERE deviceid = ?`, deviceID).Scan(&lastdate)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ContactState{}, nil
+		}
+		if err != nil {
+			return ContactState{}, fmt.Errorf("look up device %s: %w", deviceID, err)
+		}
+		s.lastInv.Store(deviceID, lastdate)
 	}
 	st := ContactState{Known: true}
 	if lastdate > 0 {
@@ -284,6 +295,7 @@ func (s *SQLite) SaveInventory(ctx context.Context, deviceID string, inv *invent
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save inventory of %s: %w", deviceID, err)
 	}
+	s.lastInv.Store(deviceID, meta.Received.Unix())
 	return res, nil
 }
 

@@ -1,0 +1,52 @@
+# muster — see README.md. `make run` starts the server on the embedded
+# SQLite default; `make test` installs what the tests need and runs them all.
+
+GO       ?= go
+BIN      := bin/muster
+DATA_DIR ?= .muster
+LISTEN   ?= 127.0.0.1:8080
+FUZZTIME ?= 5s
+
+.PHONY: all build run test test-deps vet fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/muster
+
+run: build
+	./$(BIN) server --data-dir $(DATA_DIR) --listen $(LISTEN)
+
+test-deps:
+	./scripts/install-test-deps.sh
+
+vet:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	GOOS=windows $(GO) build ./...
+
+test: test-deps vet
+	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+# Each fuzz target runs for FUZZTIME (go test allows one target per run).
+fuzz:
+	@set -e; for target in \
+	  ./inventories/ocsxml:FuzzDecodeBody \
+	  ./inventories/ocsxml:FuzzParse \
+	  ./inventories:FuzzParseDocument \
+	  ./internal/config:FuzzParseINI; do \
+	  pkg=$${target%%:*}; fn=$${target##*:}; \
+	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	done
+
+# Comparative benchmarks: muster beside its anchor, measured in the same run.
+# As root, the real OCS server is stood up on 127.0.0.1:8081 for the ratio.
+bench: build
+	@if [ "$$(id -u)" = 0 ]; then ./scripts/ocs-reference.sh up; \
+	 else echo "bench: not root, so no OCS reference server: muster's figures only"; fi
+	$(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN)
+
+clean:
+	rm -rf bin
