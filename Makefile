@@ -1,6 +1,7 @@
 # muster — see README.md. `make run` starts the server on the embedded
 # SQLite default; `make test` installs what the tests need and runs them all.
 
+SHELL    := /bin/bash
 GO       ?= go
 BIN      := bin/muster
 DATA_DIR ?= .muster
@@ -25,8 +26,10 @@ vet:
 	$(GO) vet ./...
 	GOOS=windows $(GO) build ./...
 
+# The test bed's self-test runs verbose so its set-up figures (hosts/s) show.
 test: test-deps vet
-	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -timeout 25m $$($(GO) list ./... | grep -v /internal/testbed$$)
+	$(GO) test -count=1 -timeout 10m -v ./internal/testbed/ | grep -E '^(---|ok|FAIL|PASS)|hosts/s|loss|rtt|Error|error|panic'; exit $${PIPESTATUS[0]}
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
 # Each fuzz target runs for FUZZTIME (go test allows one target per run).

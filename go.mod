@@ -2,7 +2,7 @@ module muster
 
 go 1.26.8
 
-require golang.org/x/text v0.28.0
+require golang.org/x/text v0.43.0
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
@@ -22,7 +22,10 @@ require (
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/spf13/viper v1.21.0 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
+	github.com/vishvananda/netlink v1.3.1 // indirect
+	github.com/vishvananda/netns v0.0.5 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what muster's tests run against (real peers, not mocks).
 # As root on Debian it installs the missing packages with apt-get, running
-# "apt-get update" once first. Otherwise it lists what is missing; under
-# CI=true a missing package is an error.
+# "apt-get update" once first, without letting any package start a service.
+# Otherwise it lists what is missing; under CI=true that is an error.
 set -euo pipefail
 
 # Debian package -> a file it provides, to tell whether it is installed.
 declare -A provides=(
-  [ocsinventory-agent]=/usr/bin/ocsinventory-agent
+  [ocsinventory-agent]=/usr/bin/ocsinventory-agent  # the real OCS Unix agent
+  [iproute2]=/usr/sbin/ip                           # test bed: namespaces, veth, bridges
+  [nftables]=/usr/sbin/nft                          # test bed: MAC rewriting, loss
+  [openssh-server]=/usr/sbin/sshd                   # test bed: real sshd per host
+  [openssh-client]=/usr/bin/ssh
+  [arp-scan]=/usr/sbin/arp-scan                     # independent ARP oracle, discover anchor
+  [iputils-ping]=/usr/bin/ping
+  [ethtool]=/usr/sbin/ethtool                       # test bed: offloads off for delay relays
 )
 
 missing=()
@@ -19,6 +26,13 @@ done
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "install-test-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # Never start services (sshd on the root namespace's port 22, …).
+  policy=/usr/sbin/policy-rc.d
+  created=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created=1
+  fi
+  trap '[ -n "$created" ] && rm -f "$policy"' EXIT
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   exit 0
