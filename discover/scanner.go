@@ -1,0 +1,312 @@
+package discover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Result is one live device.
+type Result struct {
+	IP     netip.Addr       `json:"ip"`
+	MAC    net.HardwareAddr `json:"-"`
+	Vendor string           `json:"vendor"`
+	// Name is the reverse-DNS name, empty when there is none.
+	Name string `json:"name"`
+	// RTT is the time from the last request to this address to its reply.
+	RTT       time.Duration `json:"-"`
+	FirstSeen time.Time     `json:"first_seen"`
+	// EtherSrc is set when the Ethernet source differs from the ARP sender
+	// MAC (a proxy or a bridge that rewrites).
+	EtherSrc net.HardwareAddr `json:"-"`
+}
+
+// Conflict is an IP that answered with more than one MAC.
+type Conflict struct {
+	IP   netip.Addr `json:"ip"`
+	MACs []string   `json:"macs"`
+}
+
+// Stats sums up a scan.
+type Stats struct {
+	Requested  int           `json:"requested"`
+	Sent       int           `json:"sent"`
+	Found      int           `json:"found"`
+	Duplicates int           `json:"duplicates"`
+	Conflicts  []Conflict    `json:"conflicts"`
+	Strays     int           `json:"strays"`
+	Gratuitous int           `json:"gratuitous"`
+	Ignored    int           `json:"ignored"`
+	Elapsed    time.Duration `json:"-"`
+}
+
+// Link sends and receives raw Ethernet frames on one interface.
+type Link interface {
+	// Send transmits whole frames.
+	Send(frames [][]byte) error
+	// Recv reads the next ARP frame into buf. It returns errRecvTimeout
+	// after a short while without one, so callers can check for the end.
+	Recv(buf []byte) (int, error)
+	Close() error
+}
+
+// errRecvTimeout is what Link.Recv returns when nothing arrived for a while.
+var errRecvTimeout = errors.New("receive timeout")
+
+// Options shape a scan.
+type Options struct {
+	// Targets are the addresses to ask (see ParseTargets).
+	Targets []netip.Addr
+	// Latency is the gap between two requests (OCS's IPDISCOVER_LATENCY).
+	// Zero means as fast as Rate allows.
+	Latency time.Duration
+	// Rate caps requests per second when Latency is zero (0: no cap).
+	Rate int
+	// Retries is how many more times a silent address is asked.
+	Retries int
+	// Timeout is the final wait for replies after the last request.
+	Timeout time.Duration
+	// Names resolves each host's name by reverse DNS.
+	Names bool
+	// NameTimeout bounds one lookup; NameWorkers bounds lookups at once.
+	NameTimeout time.Duration
+	NameWorkers int
+	// Vendors names the maker of each MAC (nil: the built-in table).
+	Vendors *Vendors
+	Clock   Clock
+}
+
+// Scanner scans from one interface.
+type Scanner struct {
+	link   Link
+	srcMAC net.HardwareAddr
+	srcIP  netip.Addr
+	opts   Options
+
+	sent  atomic.Int64
+	found atomic.Int64
+}
+
+// NewScanner returns a scanner sending from srcMAC/srcIP over link.
+func NewScanner(link Link, srcMAC net.HardwareAddr, srcIP netip.Addr, o Options) *Scanner {
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.NameTimeout <= 0 {
+		o.NameTimeout = time.Second
+	}
+	if o.NameWorkers <= 0 {
+		o.NameWorkers = 32
+	}
+	if o.Vendors == nil {
+		o.Vendors = BuiltinVendors()
+	}
+	return &Scanner{link: link, srcMAC: srcMAC, srcIP: srcIP, opts: o}
+}
+
+// Progress returns requests sent and hosts found so far.
+func (s *Scanner) Progress() (sent, found int) { return int(s.sent.Load()), int(s.found.Load()) }
+
+// Run scans and sends each live device to out as soon as it is known (after
+// its name lookup), then closes out and returns the totals.
+func (s *Scanner) Run(ctx context.Context, out chan<- Result) (Stats, error) {
+	defer close(out)
+	start := s.opts.Clock.Now()
+	m := newMatcher(s.srcIP, s.opts.Targets)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	found := make(chan Result, 256)
+	var recvErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // receive while sending
+		defer wg.Done()
+		defer close(found)
+		recvErr = s.receive(ctx, m, found)
+	}()
+	var namesWG sync.WaitGroup
+	namesWG.Add(1)
+	go func() {
+		defer namesWG.Done()
+		s.resolve(ctx, found, out)
+	}()
+
+	sendErr := s.send(ctx, m)
+	cancel()
+	wg.Wait()
+	namesWG.Wait()
+	st := m.snapshot()
+	st.Elapsed = s.opts.Clock.Now().Sub(start)
+	if sendErr != nil && !errors.Is(sendErr, context.Canceled) {
+		return st, sendErr
+	}
+	if recvErr != nil {
+		return st, recvErr
+	}
+	return st, nil
+}
+
+// batch is how many frames go to the link in one call when not paced.
+const batch = 64
+
+// send asks every target, then asks silent ones again Retries times, then
+// waits Timeout for the last replies (less if every target answered).
+func (s *Scanner) send(ctx context.Context, m *matcher) error {
+	o := s.opts
+	interval, burst := o.Latency, 1
+	if interval <= 0 && o.Rate > 0 {
+		interval, burst = time.Second/time.Duration(o.Rate), batch
+	}
+	if interval <= 0 {
+		burst = batch
+	}
+	pacer := NewPacer(o.Clock, interval, burst)
+	frames := make([][]byte, 0, batch)
+	pass := func(todo []netip.Addr) error {
+		for i := 0; i < len(todo); {
+			n, err := pacer.Wait(ctx, len(todo)-i)
+			if err != nil {
+				return err
+			}
+			frames = frames[:0]
+			var asked []netip.Addr
+			for ; n > 0 && i < len(todo); i++ {
+				a := todo[i]
+				if !m.silent(a) { // it answered since this pass began
+					continue
+				}
+				f, err := EncodeRequest(s.srcMAC, s.srcIP, a)
+				if err != nil {
+					return err
+				}
+				frames = append(frames, f)
+				asked = append(asked, a)
+				n--
+			}
+			if len(frames) == 0 {
+				continue
+			}
+			if err := s.link.Send(frames); err != nil {
+				return fmt.Errorf("send ARP requests: %w", err)
+			}
+			now := o.Clock.Now()
+			for _, a := range asked {
+				m.sent(a, now)
+			}
+			pacer.Sent(len(frames))
+			s.sent.Add(int64(len(frames)))
+		}
+		return nil
+	}
+	if err := pass(o.Targets); err != nil {
+		return err
+	}
+	for r := 0; r < o.Retries && !m.allFound(); r++ {
+		if o.Latency <= 0 {
+			// Unpaced, the first pass took milliseconds: give replies a
+			// moment before asking again.
+			if err := o.Clock.Sleep(ctx, retryGap(o.Timeout)); err != nil {
+				return err
+			}
+		}
+		var silent []netip.Addr
+		for _, a := range o.Targets {
+			if m.silent(a) {
+				silent = append(silent, a)
+			}
+		}
+		if err := pass(silent); err != nil {
+			return err
+		}
+	}
+	// Final wait, cut short once everything answered.
+	deadline := o.Clock.Now().Add(o.Timeout)
+	for !m.allFound() {
+		left := deadline.Sub(o.Clock.Now())
+		if left <= 0 {
+			break
+		}
+		if err := o.Clock.Sleep(ctx, min(left, 5*time.Millisecond)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retryGap is the pause before an unpaced retry pass: a fraction of the
+// final wait, within 5-50 ms (LAN replies take well under a millisecond).
+func retryGap(timeout time.Duration) time.Duration {
+	return max(5*time.Millisecond, min(timeout/4, 50*time.Millisecond))
+}
+
+func (s *Scanner) receive(ctx context.Context, m *matcher, found chan<- Result) error {
+	buf := make([]byte, 1600)
+	for ctx.Err() == nil {
+		n, err := s.link.Recv(buf)
+		if errors.Is(err, errRecvTimeout) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("receive: %w", err)
+		}
+		p, err := DecodeARP(buf[:n])
+		if err != nil {
+			continue
+		}
+		if kind, r := m.handle(p, s.opts.Clock.Now()); kind == newHost {
+			s.found.Add(1)
+			r.Vendor = s.opts.Vendors.Lookup(r.MAC)
+			select {
+			case found <- r:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// resolve looks names up, NameWorkers at a time, and passes results on.
+func (s *Scanner) resolve(ctx context.Context, in <-chan Result, out chan<- Result) {
+	if !s.opts.Names {
+		for r := range in {
+			out <- r
+		}
+		return
+	}
+	sem := make(chan struct{}, s.opts.NameWorkers)
+	var wg sync.WaitGroup
+	for r := range in {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(r Result) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			// Names are looked up even after the scan's context ends: the
+			// host was found, and each lookup has its own deadline.
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.NameTimeout)
+			defer cancel()
+			if names, err := net.DefaultResolver.LookupAddr(lctx, r.IP.String()); err == nil && len(names) > 0 {
+				r.Name = trimDot(names[0])
+			}
+			out <- r
+		}(r)
+	}
+	wg.Wait()
+}
+
+func trimDot(s string) string {
+	if n := len(s); n > 0 && s[n-1] == '.' {
+		return s[:n-1]
+	}
+	return s
+}
