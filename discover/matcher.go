@@ -16,6 +16,8 @@ type matcher struct {
 	ourIP   netip.Addr
 	targets map[netip.Addr]*target
 	stats   Stats
+	// lastReply is when the last reply of any kind was taken.
+	lastReply time.Time
 }
 
 type target struct {
@@ -69,6 +71,7 @@ const (
 func (m *matcher) handle(p ARPPacket, t time.Time) (outcome, Result) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.lastReply = t
 	switch {
 	case p.Op != 2: // requests (including probes and announcements)
 		m.stats.Ignored++
@@ -119,4 +122,11 @@ func (m *matcher) allFound() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.stats.Found == len(m.targets)
+}
+
+// quietSince reports when replies last arrived (zero if never).
+func (m *matcher) quietSince() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastReply
 }

@@ -2,6 +2,7 @@ package discover
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -192,12 +193,14 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 			if len(frames) == 0 {
 				continue
 			}
-			if err := s.link.Send(frames); err != nil {
-				return fmt.Errorf("send ARP requests: %w", err)
-			}
+			// Mark before sending: on a fast link the reply can be read
+			// before Send returns, and must not look like a stray.
 			now := o.Clock.Now()
 			for _, a := range asked {
 				m.sent(a, now)
+			}
+			if err := s.link.Send(frames); err != nil {
+				return fmt.Errorf("send ARP requests: %w", err)
 			}
 			pacer.Sent(len(frames))
 			s.sent.Add(int64(len(frames)))
@@ -209,9 +212,9 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 	}
 	for r := 0; r < o.Retries && !m.allFound(); r++ {
 		if o.Latency <= 0 {
-			// Unpaced, the first pass took milliseconds: give replies a
-			// moment before asking again.
-			if err := o.Clock.Sleep(ctx, retryGap(o.Timeout)); err != nil {
+			// Unpaced, the pass took milliseconds: let the replies come in
+			// before asking again.
+			if err := s.settle(ctx, m); err != nil {
 				return err
 			}
 		}
@@ -239,10 +242,30 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 	return nil
 }
 
-// retryGap is the pause before an unpaced retry pass: a fraction of the
-// final wait, within 5-50 ms (LAN replies take well under a millisecond).
-func retryGap(timeout time.Duration) time.Duration {
-	return max(5*time.Millisecond, min(timeout/4, 50*time.Millisecond))
+// Before an unpaced retry pass the scanner waits until replies have been
+// quiet for quietGap (a LAN answers within a millisecond, but a burst of
+// broadcasts takes the hosts a while to work through), at most half the
+// final wait.
+const quietGap = 5 * time.Millisecond
+
+func (s *Scanner) settle(ctx context.Context, m *matcher) error {
+	o := s.opts
+	start := o.Clock.Now()
+	limit := start.Add(max(quietGap, o.Timeout/2))
+	for !m.allFound() {
+		now := o.Clock.Now()
+		last := m.quietSince()
+		if last.Before(start) {
+			last = start
+		}
+		if now.Sub(last) >= quietGap || !now.Before(limit) {
+			return nil
+		}
+		if err := o.Clock.Sleep(ctx, time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Scanner) receive(ctx context.Context, m *matcher, found chan<- Result) error {
@@ -309,4 +332,24 @@ func trimDot(s string) string {
 		return s[:n-1]
 	}
 	return s
+}
+
+// MarshalJSON writes a result with its MAC as text and its RTT in
+// milliseconds.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type out struct {
+		IP        string    `json:"ip"`
+		MAC       string    `json:"mac"`
+		Vendor    string    `json:"vendor"`
+		Name      string    `json:"name"`
+		RTTms     float64   `json:"rtt_ms"`
+		FirstSeen time.Time `json:"first_seen"`
+		EtherSrc  string    `json:"ether_src,omitempty"`
+	}
+	o := out{IP: r.IP.String(), MAC: r.MAC.String(), Vendor: r.Vendor, Name: r.Name,
+		RTTms: float64(r.RTT.Microseconds()) / 1000, FirstSeen: r.FirstSeen.UTC()}
+	if r.EtherSrc != nil {
+		o.EtherSrc = r.EtherSrc.String()
+	}
+	return json.Marshal(o)
 }

@@ -83,14 +83,14 @@ keys of a command's flags sit under its name:
 	}
 	pf := root.PersistentFlags()
 	pf.String("config", "", "config file (.yaml, .yml, .json, .toml or .ini)")
-	pf.StringP("output", "o", "text", "output format: text or json")
+	pf.StringP("output", "o", "text", "output format: text or json (discover also csv)")
 	pf.String("log-level", "info", "log level: debug, info, warn or error")
 	pf.String("data-dir", defaultDataDir(), "directory of the server's database")
 	a.bind(pf, "config", "config")
 	a.bind(pf, "output", "output")
 	a.bind(pf, "log-level", "log-level")
 	a.bind(pf, "data-dir", "data-dir")
-	root.AddCommand(a.serverCmd(), a.inventoryCmd())
+	root.AddCommand(a.serverCmd(), a.inventoryCmd(), a.discoverCmd())
 	return root
 }
 
@@ -108,9 +108,9 @@ func (a *app) setup() error {
 	a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(a.log)
 	switch o := a.v.GetString("output"); o {
-	case "text", "json":
+	case "text", "json", "csv":
 	default:
-		return fmt.Errorf("-o %q: want text or json", o)
+		return fmt.Errorf("-o %q: want text, json or csv", o)
 	}
 	return nil
 }
