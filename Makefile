@@ -38,10 +38,12 @@ fuzz:
 	  ./inventories/ocsxml:FuzzDecodeBody \
 	  ./inventories/ocsxml:FuzzParse \
 	  ./inventories:FuzzParseDocument \
-	  ./internal/config:FuzzParseINI; do \
+	  ./internal/config:FuzzParseINI \
+	  ./discover:FuzzDecodeARP \
+	  ./discover:FuzzReadIEEECSV; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
 	done
 
 # Comparative benchmarks: muster beside its anchor, measured in the same run.

@@ -155,6 +155,18 @@ func TestParseLimits(t *testing.T) {
 	}
 }
 
+func TestParseTagPairing(t *testing.T) {
+	for _, bad := range []string{"<a></b>", "<a><b></a></b>", "<a>", "<a></a></a>", "</a>"} {
+		if _, err := Parse([]byte(bad), DefaultLimits); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	n, err := Parse([]byte(`<x:a y:b="1"><x:c>v</x:c></x:a>`), DefaultLimits)
+	if err != nil || n.Name != "x:a" || n.Attrs[0].Name != "y:b" || n.Get("x:c") != "v" {
+		t.Fatalf("prefixed names: %v %+v", err, n)
+	}
+}
+
 func FuzzDecodeBody(f *testing.F) {
 	doc := []byte(`<REQUEST><QUERY>PROLOG</QUERY></REQUEST>`)
 	f.Add(Compress(doc))

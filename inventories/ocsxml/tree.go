@@ -174,7 +174,9 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 		text  [][]byte
 	)
 	for {
-		tok, err := d.Token()
+		// Raw tokens keep names as written ("a:b" stays "a:b"); OCS uses no
+		// namespaces. RawToken does not pair start and end tags: we do.
+		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -193,9 +195,9 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 			if count > lim.MaxElements {
 				return nil, fmt.Errorf("parse xml: %w (limit %d)", ErrTooManyElements, lim.MaxElements)
 			}
-			n := &Node{Name: t.Name.Local}
+			n := &Node{Name: qname(t.Name)}
 			for _, a := range t.Attr {
-				n.Attrs = append(n.Attrs, Attr{Name: a.Name.Local, Value: a.Value})
+				n.Attrs = append(n.Attrs, Attr{Name: qname(a.Name), Value: a.Value})
 			}
 			if len(stack) > 0 {
 				p := stack[len(stack)-1]
@@ -206,7 +208,13 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 			stack = append(stack, n)
 			text = append(text, nil)
 		case xml.EndElement:
+			if len(stack) == 0 {
+				return nil, fmt.Errorf("parse xml: line %d: unexpected </%s>", lineOf(d, data), qname(t.Name))
+			}
 			n := stack[len(stack)-1]
+			if n.Name != qname(t.Name) {
+				return nil, fmt.Errorf("parse xml: line %d: element <%s> closed by </%s>", lineOf(d, data), n.Name, qname(t.Name))
+			}
 			n.Text = strings.TrimSpace(string(text[len(text)-1]))
 			stack = stack[:len(stack)-1]
 			text = text[:len(text)-1]
@@ -219,7 +227,17 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 	if root == nil {
 		return nil, errors.New("parse xml: no root element")
 	}
+	if len(stack) > 0 {
+		return nil, fmt.Errorf("parse xml: unexpected end of document: <%s> not closed", stack[len(stack)-1].Name)
+	}
 	return root, nil
+}
+
+func qname(n xml.Name) string {
+	if n.Space != "" {
+		return n.Space + ":" + n.Local
+	}
+	return n.Local
 }
 
 // lineOf gives the line of the decoder's current offset, for error messages.
