@@ -5,7 +5,9 @@ package discover
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,7 +48,8 @@ func OpenLink(ifc *Interface) (Link, error) {
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 8<<20) != nil {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 8<<20)
 	}
-	tv := unix.NsecToTimeval((20 * time.Millisecond).Nanoseconds())
+	// Recv returns at least this often, so the end of a scan is noticed.
+	tv := unix.NsecToTimeval((5 * time.Millisecond).Nanoseconds())
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -54,20 +57,31 @@ func OpenLink(ifc *Interface) (Link, error) {
 	return l, nil
 }
 
+// Send hands the frames to the kernel with sendmmsg, many per system call
+// (a /16 is 65534 requests).
 func (l *packetLink) Send(frames [][]byte) error {
-	for _, f := range frames {
-		for {
-			_, err := unix.Write(l.fd, f)
-			if errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN) {
-				time.Sleep(100 * time.Microsecond) // the queue is full: the link takes no more
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			break
+	iovs := make([]unix.Iovec, len(frames))
+	msgs := make([]unix.Mmsghdr, len(frames))
+	for i, f := range frames {
+		iovs[i].Base = &f[0]
+		iovs[i].SetLen(len(f))
+		msgs[i].Hdr.Iov = &iovs[i]
+		msgs[i].Hdr.SetIovlen(1)
+	}
+	for done := 0; done < len(msgs); {
+		n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(l.fd),
+			uintptr(unsafe.Pointer(&msgs[done])), uintptr(len(msgs)-done), 0, 0, 0)
+		switch {
+		case errno == unix.ENOBUFS || errno == unix.EAGAIN || errno == unix.EINTR:
+			time.Sleep(100 * time.Microsecond) // the queue is full: the link takes no more
+		case errno != 0:
+			return errno
+		default:
+			done += int(n)
 		}
 	}
+	runtime.KeepAlive(frames)
+	runtime.KeepAlive(iovs)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package discover
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -14,7 +15,8 @@ import (
 type matcher struct {
 	mu      sync.Mutex
 	ourIP   netip.Addr
-	targets map[netip.Addr]*target
+	addrs   []netip.Addr // sorted; targets[i] is addrs[i]
+	targets []target
 	stats   Stats
 	// lastReply is when the last reply of any kind was taken.
 	lastReply time.Time
@@ -29,31 +31,44 @@ type target struct {
 }
 
 func newMatcher(ourIP netip.Addr, addrs []netip.Addr) *matcher {
-	m := &matcher{ourIP: ourIP, targets: make(map[netip.Addr]*target, len(addrs))}
-	for _, a := range addrs {
-		m.targets[a] = &target{}
-	}
-	m.stats.Requested = len(addrs)
+	sorted := append([]netip.Addr(nil), addrs...)
+	slices.SortFunc(sorted, func(a, b netip.Addr) int { return a.Compare(b) })
+	m := &matcher{ourIP: ourIP, addrs: sorted, targets: make([]target, len(sorted))}
+	m.stats.Requested = len(sorted)
 	return m
 }
 
-// sent records a request to a at t.
-func (m *matcher) sent(a netip.Addr, t time.Time) {
-	m.mu.Lock()
-	if tg := m.targets[a]; tg != nil {
-		tg.lastSent = t
-		tg.sends++
+func (m *matcher) target(a netip.Addr) *target {
+	if i, ok := slices.BinarySearchFunc(m.addrs, a, func(x, y netip.Addr) int { return x.Compare(y) }); ok {
+		return &m.targets[i]
 	}
-	m.stats.Sent++
+	return nil
+}
+
+// sent records requests to addrs at t.
+func (m *matcher) sent(addrs []netip.Addr, t time.Time) {
+	m.mu.Lock()
+	for _, a := range addrs {
+		if tg := m.target(a); tg != nil {
+			tg.lastSent = t
+			tg.sends++
+		}
+	}
+	m.stats.Sent += len(addrs)
 	m.mu.Unlock()
 }
 
-// silent reports whether a has not answered yet.
-func (m *matcher) silent(a netip.Addr) bool {
+// silentOnes keeps the addresses of addrs that have not answered, in place.
+func (m *matcher) silentOnes(addrs []netip.Addr) []netip.Addr {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tg := m.targets[a]
-	return tg != nil && !tg.found
+	out := addrs[:0]
+	for _, a := range addrs {
+		if tg := m.target(a); tg != nil && !tg.found {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // outcome of one received packet.
@@ -80,7 +95,7 @@ func (m *matcher) handle(p ARPPacket, t time.Time) (outcome, Result) {
 		m.stats.Gratuitous++
 		return ignored, Result{}
 	}
-	tg := m.targets[p.SenderIP]
+	tg := m.target(p.SenderIP)
 	if tg == nil || tg.sends == 0 {
 		m.stats.Strays++
 		return ignored, Result{}

@@ -48,7 +48,8 @@ type Pacer struct {
 	started  bool
 }
 
-// NewPacer returns a pacer for one request per interval (0: no pacing).
+// NewPacer returns a pacer for one request per interval (0: no pacing, in
+// bursts of maxBurst).
 func NewPacer(c Clock, interval time.Duration, maxBurst int) *Pacer {
 	if maxBurst < 1 {
 		maxBurst = 1
@@ -70,7 +71,7 @@ func (p *Pacer) Wait(ctx context.Context, max int) (int, error) {
 		p.start, p.started = now, true
 	}
 	if p.interval <= 0 {
-		return max, nil
+		return min(max, p.maxBurst), nil
 	}
 	due := p.start.Add(time.Duration(p.sent) * p.interval)
 	if now.Before(due) {

@@ -48,6 +48,28 @@ func EncodeRequest(srcMAC net.HardwareAddr, srcIP, dst netip.Addr) ([]byte, erro
 	return frame, nil
 }
 
+// requestTargetOffset is where the target IP sits in an ARP request frame
+// (14 bytes of Ethernet, then 24 bytes of ARP before it).
+const requestTargetOffset = 14 + 24
+
+// requestTemplate returns a function that writes the request for dst into
+// buf (len ≥ minFrame): a copy of one request encoded by EncodeRequest with
+// the target address patched, so a /16 costs a copy per request, not an
+// encoding.
+func requestTemplate(srcMAC net.HardwareAddr, srcIP netip.Addr) (func(buf []byte, dst netip.Addr) []byte, error) {
+	tmpl, err := EncodeRequest(srcMAC, srcIP, netip.IPv4Unspecified())
+	if err != nil {
+		return nil, err
+	}
+	return func(buf []byte, dst netip.Addr) []byte {
+		f := buf[:len(tmpl)]
+		copy(f, tmpl)
+		d := dst.As4()
+		copy(f[requestTargetOffset:], d[:])
+		return f
+	}, nil
+}
+
 // ARPPacket is a decoded ARP frame: what the matcher needs.
 type ARPPacket struct {
 	Op uint16

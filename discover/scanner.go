@@ -77,7 +77,8 @@ type Options struct {
 	// NameTimeout bounds one lookup; NameWorkers bounds lookups at once.
 	NameTimeout time.Duration
 	NameWorkers int
-	// Vendors names the maker of each MAC (nil: the built-in table).
+	// Vendors names the maker of each MAC (nil: the built-in table, loaded
+	// at the first reply).
 	Vendors *Vendors
 	Clock   Clock
 }
@@ -103,9 +104,6 @@ func NewScanner(link Link, srcMAC net.HardwareAddr, srcIP netip.Addr, o Options)
 	}
 	if o.NameWorkers <= 0 {
 		o.NameWorkers = 32
-	}
-	if o.Vendors == nil {
-		o.Vendors = BuiltinVendors()
 	}
 	return &Scanner{link: link, srcMAC: srcMAC, srcIP: srcIP, opts: o}
 }
@@ -168,37 +166,36 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 		burst = batch
 	}
 	pacer := NewPacer(o.Clock, interval, burst)
+	encode, err := requestTemplate(s.srcMAC, s.srcIP)
+	if err != nil {
+		return err
+	}
+	bufs := make([][]byte, batch)
+	for i := range bufs {
+		bufs[i] = make([]byte, minFrame)
+	}
 	frames := make([][]byte, 0, batch)
+	asked := make([]netip.Addr, 0, batch)
 	pass := func(todo []netip.Addr) error {
 		for i := 0; i < len(todo); {
 			n, err := pacer.Wait(ctx, len(todo)-i)
 			if err != nil {
 				return err
 			}
+			end := min(i+n, len(todo))
+			// Skip those that answered since this pass began.
+			asked = m.silentOnes(append(asked[:0], todo[i:end]...))
+			i = end
 			frames = frames[:0]
-			var asked []netip.Addr
-			for ; n > 0 && i < len(todo); i++ {
-				a := todo[i]
-				if !m.silent(a) { // it answered since this pass began
-					continue
-				}
-				f, err := EncodeRequest(s.srcMAC, s.srcIP, a)
-				if err != nil {
-					return err
-				}
-				frames = append(frames, f)
-				asked = append(asked, a)
-				n--
+			for j, a := range asked {
+				frames = append(frames, encode(bufs[j], a))
 			}
 			if len(frames) == 0 {
 				continue
 			}
 			// Mark before sending: on a fast link the reply can be read
 			// before Send returns, and must not look like a stray.
-			now := o.Clock.Now()
-			for _, a := range asked {
-				m.sent(a, now)
-			}
+			m.sent(asked, o.Clock.Now())
 			if err := s.link.Send(frames); err != nil {
 				return fmt.Errorf("send ARP requests: %w", err)
 			}
@@ -218,13 +215,7 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 				return err
 			}
 		}
-		var silent []netip.Addr
-		for _, a := range o.Targets {
-			if m.silent(a) {
-				silent = append(silent, a)
-			}
-		}
-		if err := pass(silent); err != nil {
+		if err := pass(m.silentOnes(append([]netip.Addr(nil), o.Targets...))); err != nil {
 			return err
 		}
 	}
@@ -287,7 +278,11 @@ func (s *Scanner) receive(ctx context.Context, m *matcher, found chan<- Result) 
 		}
 		if kind, r := m.handle(p, s.opts.Clock.Now()); kind == newHost {
 			s.found.Add(1)
-			r.Vendor = s.opts.Vendors.Lookup(r.MAC)
+			vendors := s.opts.Vendors
+			if vendors == nil {
+				vendors = BuiltinVendors()
+			}
+			r.Vendor = vendors.Lookup(r.MAC)
 			select {
 			case found <- r:
 			case <-ctx.Done():

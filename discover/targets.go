@@ -22,32 +22,74 @@ func ParseTargets(args, excludes []string, force bool) ([]netip.Addr, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("no target: give a CIDR, a range or addresses")
 	}
-	want := map[netip.Addr]bool{}
+	var want, drop []span32
 	for _, a := range args {
-		if err := expand(a, want, force); err != nil {
+		rs, err := parseArg(a)
+		if err != nil {
 			return nil, err
 		}
+		want = append(want, rs...)
 	}
-	drop := map[netip.Addr]bool{}
 	for _, e := range excludes {
-		if err := expand(e, drop, true); err != nil {
+		rs, err := parseArg(e)
+		if err != nil {
 			return nil, fmt.Errorf("--exclude: %w", err)
 		}
+		drop = append(drop, rs...)
 	}
-	out := make([]netip.Addr, 0, len(want))
-	for a := range want {
-		if !drop[a] {
-			out = append(out, a)
+	want, drop = merge(want), merge(drop)
+	var total uint64
+	for _, r := range want {
+		total += uint64(r.hi-r.lo) + 1
+	}
+	if total > MaxAddresses && !force {
+		return nil, fmt.Errorf("targets %s: %d addresses is more than a /16 (%d); ARP scans are for one LAN, pass --force if you mean it", strings.Join(args, " "), total, MaxAddresses)
+	}
+	if total > 1<<24 {
+		return nil, fmt.Errorf("targets %s: %d addresses is too many even with --force (at most a /8)", strings.Join(args, " "), total)
+	}
+	out := make([]netip.Addr, 0, total)
+	d := 0
+	for _, r := range want {
+		for v := uint64(r.lo); v <= uint64(r.hi); v++ {
+			for d < len(drop) && uint64(drop[d].hi) < v {
+				d++
+			}
+			if d < len(drop) && uint64(drop[d].lo) <= v {
+				v = uint64(drop[d].hi) // skip the excluded span
+				continue
+			}
+			out = append(out, fromU32(uint32(v)))
 		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("targets %s leave no address to scan", strings.Join(args, " "))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
 	return out, nil
 }
 
-func expand(arg string, into map[netip.Addr]bool, force bool) error {
+// span32 is an inclusive range of IPv4 addresses as numbers.
+type span32 struct{ lo, hi uint32 }
+
+// merge sorts ranges and joins the ones that overlap or touch.
+func merge(rs []span32) []span32 {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].lo < rs[j].lo })
+	var out []span32
+	for _, r := range rs {
+		if n := len(out); n > 0 && uint64(r.lo) <= uint64(out[n-1].hi)+1 {
+			if r.hi > out[n-1].hi {
+				out[n-1].hi = r.hi
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// parseArg parses one argument: targets separated by commas.
+func parseArg(arg string) ([]span32, error) {
+	var out []span32
 	for _, part := range strings.Split(arg, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -55,27 +97,11 @@ func expand(arg string, into map[netip.Addr]bool, force bool) error {
 		}
 		first, last, err := parseOne(part)
 		if err != nil {
-			return fmt.Errorf("target %q: %w", part, err)
+			return nil, fmt.Errorf("target %q: %w", part, err)
 		}
-		n := span(first, last)
-		if n+uint64(len(into)) > MaxAddresses && !force {
-			return fmt.Errorf("target %q: %d addresses is more than a /16 (%d); ARP scans are for one LAN, pass --force if you mean it", part, n, MaxAddresses)
-		}
-		if n > 1<<24 {
-			return fmt.Errorf("target %q: %d addresses is too many even with --force (at most a /8)", part, n)
-		}
-		for a := first; ; a = a.Next() {
-			into[a] = true
-			if a == last {
-				break
-			}
-		}
+		out = append(out, span32{u32(first), u32(last)})
 	}
-	return nil
-}
-
-func span(first, last netip.Addr) uint64 {
-	return uint64(u32(last)-u32(first)) + 1
+	return out, nil
 }
 
 func u32(a netip.Addr) uint32 {

@@ -21,6 +21,10 @@ import (
 // to the organisation they were assigned to.
 type Vendors struct {
 	byPrefix map[string]string // upper-case hex, 6, 7 or 9 digits
+	// The built-in table is searched in place: sorted "PREFIX<TAB>name"
+	// lines and their offsets, no map to build at start-up.
+	sorted []byte
+	lines  []uint32
 }
 
 //go:generate go run ./internal/genvendors -from /usr/share/ieee-data -out vendors.tsv.gz
@@ -37,7 +41,7 @@ var (
 // Debian's ieee-data by go generate).
 func BuiltinVendors() *Vendors {
 	builtinOnce.Do(func() {
-		v, err := ReadTSV(bytes.NewReader(builtinTable))
+		v, err := readSortedTSV(builtinTable)
 		if err != nil {
 			panic("discover: built-in vendor table: " + err.Error())
 		}
@@ -46,8 +50,64 @@ func BuiltinVendors() *Vendors {
 	return builtin
 }
 
+// readSortedTSV indexes a gzipped table written by WriteTSV for binary
+// search.
+func readSortedTSV(gz []byte) (*Vendors, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	v := &Vendors{sorted: data, lines: make([]uint32, 0, 50000)}
+	for off := 0; off < len(data); {
+		v.lines = append(v.lines, uint32(off))
+		nl := bytes.IndexByte(data[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+	}
+	return v, nil
+}
+
+// line returns the prefix and name of sorted line i.
+func (v *Vendors) line(i int) (string, string) {
+	start := int(v.lines[i])
+	end := len(v.sorted)
+	if i+1 < len(v.lines) {
+		end = int(v.lines[i+1]) - 1
+	}
+	k, name, _ := strings.Cut(strings.TrimSuffix(string(v.sorted[start:end]), "\n"), "\t")
+	return k, name
+}
+
+func (v *Vendors) get(prefix string) (string, bool) {
+	if v.byPrefix != nil {
+		name, ok := v.byPrefix[prefix]
+		return name, ok
+	}
+	i := sort.Search(len(v.lines), func(i int) bool {
+		k, _ := v.line(i)
+		return k >= prefix
+	})
+	if i < len(v.lines) {
+		if k, name := v.line(i); k == prefix {
+			return name, true
+		}
+	}
+	return "", false
+}
+
 // Len returns the number of prefixes.
-func (v *Vendors) Len() int { return len(v.byPrefix) }
+func (v *Vendors) Len() int {
+	if v.byPrefix != nil {
+		return len(v.byPrefix)
+	}
+	return len(v.lines)
+}
 
 // Lookup returns the vendor of mac, longest prefix first, or "" when the
 // prefix is not assigned ("(locally administered)" for such addresses).
@@ -57,7 +117,7 @@ func (v *Vendors) Lookup(mac net.HardwareAddr) string {
 	}
 	h := strings.ToUpper(fmt.Sprintf("%x", []byte(mac[:6])))
 	for _, n := range []int{9, 7, 6} {
-		if name, ok := v.byPrefix[h[:n]]; ok {
+		if name, ok := v.get(h[:n]); ok {
 			return name
 		}
 	}

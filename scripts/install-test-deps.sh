@@ -15,6 +15,8 @@ declare -A provides=(
   [arp-scan]=/usr/sbin/arp-scan                     # independent ARP oracle, discover anchor
   [iputils-ping]=/usr/bin/ping
   [ethtool]=/usr/sbin/ethtool                       # test bed: offloads off for delay relays
+  [nmap]=/usr/bin/nmap                               # discover benchmark anchor
+  [ieee-data]=/usr/share/ieee-data/oui.csv          # vendors: go generate ./discover, --vendors
 )
 
 missing=()

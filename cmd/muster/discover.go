@@ -80,7 +80,8 @@ func (a *app) runDiscover(args []string) error {
 	if latency < 0 || v.GetInt("discover.rate") < 0 || v.GetInt("discover.retries") < 0 || v.GetDuration("discover.timeout") < 0 {
 		return fmt.Errorf("--latency, --rate, --retries and --timeout must not be negative")
 	}
-	vendors := discover.BuiltinVendors()
+	var vendors *discover.Vendors // nil: the built-in table, loaded while the scan starts
+	go discover.BuiltinVendors()
 	if dir := v.GetString("discover.vendors"); dir != "" {
 		if vendors, err = discover.LoadIEEEDir(dir); err != nil {
 			return fmt.Errorf("--vendors: %w", err)

@@ -284,3 +284,8 @@ func readLines(out []byte) []string {
 	}
 	return lines
 }
+
+// InOperator runs fn on an OS thread in the operator namespace, for code
+// that opens its own sockets there (a capture, a raw link). Sockets fn
+// opens stay in the namespace.
+func (b *Bed) InOperator(fn func() error) error { return inNS(b.Operator, fn) }
