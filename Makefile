@@ -48,10 +48,12 @@ fuzz:
 
 # Comparative benchmarks: muster beside its anchor, measured in the same run.
 # As root, the real OCS server is stood up on 127.0.0.1:8081 for the ratio.
-bench: build
+bench: build test-deps
 	@if [ "$$(id -u)" = 0 ]; then ./scripts/ocs-reference.sh up; \
 	 else echo "bench: not root, so no OCS reference server: muster's figures only"; fi
 	$(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN)
+	@if [ "$$(id -u)" = 0 ]; then $(GO) run ./internal/discoverbench -muster $(BIN); \
+	 else echo "bench: not root, so no test bed: discover benchmark skipped"; fi
 
 clean:
 	rm -rf bin
