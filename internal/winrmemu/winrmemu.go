@@ -1,0 +1,565 @@
+//go:build unix
+
+package winrmemu
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Config shapes an emulator. Zero values take Windows' defaults.
+type Config struct {
+	// Users maps user names to passwords (Basic auth).
+	Users map[string]string
+	// Dir is the working directory of commands.
+	Dir string
+	// MaxEnvelopeSize is the largest request accepted, in bytes (Windows
+	// MaxEnvelopeSizekb, default 500 KiB); larger ones get HTTP 413.
+	MaxEnvelopeSize int
+	// MaxShellsPerUser (default 30): more gets the QuotaLimit fault.
+	MaxShellsPerUser int
+	// MaxTimeout caps OperationTimeout (default 60 s).
+	MaxTimeout time.Duration
+	// IdleTimeout deletes shells unused this long (default 2 h).
+	IdleTimeout time.Duration
+}
+
+// Server is a running emulator.
+type Server struct {
+	cfg Config
+	mu  sync.Mutex
+	// shells by id; users' shell counts.
+	shells map[string]*shell
+	// Requests counts requests by action, for tests.
+	requests map[string]int
+
+	httpSrv *http.Server
+	ln      net.Listener
+	// URL is http(s)://addr/wsman.
+	URL string
+}
+
+type shell struct {
+	id, owner string
+	lastUsed  time.Time
+	commands  map[string]*command
+}
+
+type command struct {
+	id       string
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	mu       sync.Mutex
+	cond     *sync.Cond
+	out      [2][]byte // stdout, stderr not yet received
+	done     bool
+	code     int
+	sentDone bool
+}
+
+// New returns an emulator; Serve or Start it.
+func New(cfg Config) *Server {
+	if cfg.MaxEnvelopeSize <= 0 {
+		cfg.MaxEnvelopeSize = 500 << 10
+	}
+	if cfg.MaxShellsPerUser <= 0 {
+		cfg.MaxShellsPerUser = 30
+	}
+	if cfg.MaxTimeout <= 0 {
+		cfg.MaxTimeout = 60 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 2 * time.Hour
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = os.TempDir()
+	}
+	return &Server{cfg: cfg, shells: map[string]*shell{}, requests: map[string]int{}}
+}
+
+// Start serves on ln (TLS when tlsCfg is not nil) in the background.
+func (s *Server) Start(ln net.Listener, tls bool) {
+	s.ln = ln
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	s.URL = fmt.Sprintf("%s://%s/wsman", scheme, ln.Addr())
+	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go s.httpSrv.Serve(ln)
+}
+
+// Close stops the server and kills every running command.
+func (s *Server) Close() {
+	if s.httpSrv != nil {
+		s.httpSrv.Close()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, sh := range s.shells {
+		for _, c := range sh.commands {
+			c.kill()
+		}
+		delete(s.shells, id)
+	}
+}
+
+// Requests returns how many requests of an action (Create, Command, Send,
+// Receive, Signal, Delete) were served.
+func (s *Server) Requests(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[action]
+}
+
+// Shells returns the number of open shells.
+func (s *Server) Shells() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.shells)
+}
+
+const (
+	nsEnv   = "http://www.w3.org/2003/05/soap-envelope"
+	nsA     = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+	nsW     = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+	nsRsp   = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+	nsX     = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+	nsF     = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+	actBase = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/"
+	trBase  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/"
+	stDone  = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
+	stRun   = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Running"
+)
+
+// envelope is what the emulator reads of a request; names match by local
+// name, so any prefixes work.
+type envelope struct {
+	Header struct {
+		Action           string `xml:"Action"`
+		MessageID        string `xml:"MessageID"`
+		OperationTimeout string `xml:"OperationTimeout"`
+		MaxEnvelopeSize  string `xml:"MaxEnvelopeSize"`
+		Selectors        []struct {
+			Name  string `xml:"Name,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"SelectorSet>Selector"`
+	} `xml:"Header"`
+	Body struct {
+		CommandLine *struct {
+			Command   string   `xml:"Command"`
+			Arguments []string `xml:"Arguments"`
+		} `xml:"CommandLine"`
+		Send *struct {
+			Streams []struct {
+				Name      string `xml:"Name,attr"`
+				CommandID string `xml:"CommandId,attr"`
+				End       string `xml:"End,attr"`
+				Data      string `xml:",chardata"`
+			} `xml:"Stream"`
+		} `xml:"Send"`
+		Receive *struct {
+			Stream struct {
+				CommandID string `xml:"CommandId,attr"`
+			} `xml:"DesiredStream"`
+		} `xml:"Receive"`
+		Signal *struct {
+			CommandID string `xml:"CommandId,attr"`
+			Code      string `xml:"Code"`
+		} `xml:"Signal"`
+	} `xml:"Body"`
+}
+
+func (e *envelope) shellID() string {
+	for _, sel := range e.Header.Selectors {
+		if strings.EqualFold(sel.Name, "ShellId") {
+			return strings.TrimSpace(sel.Value)
+		}
+	}
+	return ""
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/wsman" {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="WSMAN"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.cfg.MaxEnvelopeSize)+1))
+	if err != nil {
+		return
+	}
+	if len(body) > s.cfg.MaxEnvelopeSize {
+		// MS-WSMV 3.1.4.1.20: 413, no SOAP body.
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	var env envelope
+	if err := xml.Unmarshal(body, &env); err != nil {
+		s.fault(w, "", "s:Sender", "w:SchemaValidationError", "2150858817", "The request is not a valid SOAP envelope: "+err.Error())
+		return
+	}
+	action := strings.TrimSpace(env.Header.Action)
+	mid := strings.TrimSpace(env.Header.MessageID)
+	user, _, _ := r.BasicAuth()
+	if n, err := strconv.Atoi(strings.TrimSpace(env.Header.MaxEnvelopeSize)); err == nil && n < 8192 {
+		s.fault(w, mid, "s:Sender", "w:EncodingLimit", "2150858818", "MaxEnvelopeSize is below 8192.")
+		return
+	}
+	name := action[strings.LastIndexByte(action, '/')+1:]
+	s.mu.Lock()
+	s.requests[name]++
+	s.expireLocked()
+	s.mu.Unlock()
+	switch action {
+	case trBase + "Create":
+		s.create(w, mid, user)
+	case trBase + "Delete":
+		s.delete(w, mid, &env)
+	case actBase + "Command":
+		s.command(w, mid, &env)
+	case actBase + "Send":
+		s.send(w, mid, &env)
+	case actBase + "Receive":
+		s.receive(w, mid, &env, opTimeout(env.Header.OperationTimeout, s.cfg.MaxTimeout))
+	case actBase + "Signal":
+		s.signal(w, mid, &env)
+	default:
+		s.fault(w, mid, "s:Sender", "w:ActionNotSupported", "2150858772", "The action "+action+" is not supported.")
+	}
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	u, p, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	want, known := s.cfg.Users[u]
+	return known && subtle.ConstantTimeCompare([]byte(p), []byte(want)) == 1
+}
+
+var durRe = regexp.MustCompile(`^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$`)
+
+// opTimeout parses an xs:duration (PT60S, PT60.000S, PT1M30S), capped.
+func opTimeout(s string, max time.Duration) time.Duration {
+	m := durRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return max
+	}
+	h, _ := strconv.Atoi(m[1])
+	mi, _ := strconv.Atoi(m[2])
+	sec, _ := strconv.ParseFloat(m[3], 64)
+	d := time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute + time.Duration(sec*float64(time.Second))
+	if d <= 0 || d > max {
+		return max
+	}
+	return d
+}
+
+func (s *Server) expireLocked() {
+	for id, sh := range s.shells {
+		if time.Since(sh.lastUsed) > s.cfg.IdleTimeout {
+			for _, c := range sh.commands {
+				c.kill()
+			}
+			delete(s.shells, id)
+		}
+	}
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]))
+}
+
+// lookup finds a shell, or writes the unknown-shell fault.
+func (s *Server) lookup(w http.ResponseWriter, mid, id string) *shell {
+	s.mu.Lock()
+	sh := s.shells[id]
+	if sh != nil {
+		sh.lastUsed = time.Now()
+	}
+	s.mu.Unlock()
+	if sh == nil {
+		s.fault(w, mid, "s:Sender", "w:InvalidSelectors", "2150858843",
+			"The request for the Windows Remote Shell with ShellId "+id+" failed because the shell was not found on the server. Possible causes are: the specified ShellId is incorrect or the shell no longer exists on the server.")
+	}
+	return sh
+}
+
+func (s *Server) create(w http.ResponseWriter, mid, user string) {
+	s.mu.Lock()
+	n := 0
+	for _, sh := range s.shells {
+		if sh.owner == user {
+			n++
+		}
+	}
+	if n >= s.cfg.MaxShellsPerUser {
+		s.mu.Unlock()
+		s.fault(w, mid, "s:Sender", "w:QuotaLimit", "2150859173",
+			fmt.Sprintf("This user is allowed a maximum number of %d concurrent shells, which has been exceeded.", s.cfg.MaxShellsPerUser))
+		return
+	}
+	sh := &shell{id: newID(), owner: user, lastUsed: time.Now(), commands: map[string]*command{}}
+	s.shells[sh.id] = sh
+	s.mu.Unlock()
+	// Both forms of the id: the selector (older clients, pywinrm) and
+	// rsp:ShellId (newer clients).
+	s.reply(w, mid, trBase+"CreateResponse", fmt.Sprintf(`<x:ResourceCreated><a:Address>%s</a:Address><a:ReferenceParameters>`+
+		`<w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd</w:ResourceURI>`+
+		`<w:SelectorSet><w:Selector Name="ShellId">%s</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>`+
+		`<rsp:Shell><rsp:ShellId>%s</rsp:ShellId><rsp:ResourceUri>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd</rsp:ResourceUri>`+
+		`<rsp:Owner>%s</rsp:Owner><rsp:ClientIP>127.0.0.1</rsp:ClientIP><rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>`+
+		`<rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams>`+
+		`<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>`,
+		s.URL, sh.id, sh.id, xmlText(user)))
+}
+
+func (s *Server) delete(w http.ResponseWriter, mid string, env *envelope) {
+	sh := s.lookup(w, mid, env.shellID())
+	if sh == nil {
+		return
+	}
+	s.mu.Lock()
+	for _, c := range sh.commands {
+		c.kill()
+	}
+	delete(s.shells, sh.id)
+	s.mu.Unlock()
+	s.reply(w, mid, trBase+"DeleteResponse", "")
+}
+
+func (s *Server) command(w http.ResponseWriter, mid string, env *envelope) {
+	sh := s.lookup(w, mid, env.shellID())
+	if sh == nil {
+		return
+	}
+	cl := env.Body.CommandLine
+	if cl == nil {
+		s.fault(w, mid, "s:Sender", "w:SchemaValidationError", "2150858817", "Command without rsp:CommandLine.")
+		return
+	}
+	// Go sends one Arguments element per argument, pywinrm one with all.
+	line := strings.TrimSpace(cl.Command)
+	for _, a := range cl.Arguments {
+		line += " " + strings.TrimSpace(a)
+	}
+	if len(line) > 8191 {
+		s.fault(w, mid, "s:Receiver", "w:InternalError", "2147942606", "The filename or extension is too long.")
+		return
+	}
+	c := &command{id: newID()}
+	c.cond = sync.NewCond(&c.mu)
+	c.cmd = exec.Command("/bin/sh", "-c", line)
+	c.cmd.Dir = s.cfg.Dir
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, _ := c.cmd.StdinPipe()
+	c.stdin = stdin
+	c.cmd.Stdout = &streamWriter{c: c, i: 0}
+	c.cmd.Stderr = &streamWriter{c: c, i: 1}
+	if err := c.cmd.Start(); err != nil {
+		s.fault(w, mid, "s:Receiver", "w:InternalError", "2147942402", "The system cannot find the file specified: "+err.Error())
+		return
+	}
+	go func() {
+		err := c.cmd.Wait()
+		c.mu.Lock()
+		c.done = true
+		c.code = 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			c.code = ee.ExitCode()
+			if c.code < 0 {
+				c.code = 1 // killed by a signal
+			}
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}()
+	s.mu.Lock()
+	sh.commands[c.id] = c
+	s.mu.Unlock()
+	s.reply(w, mid, actBase+"CommandResponse", `<rsp:CommandResponse><rsp:CommandId>`+c.id+`</rsp:CommandId></rsp:CommandResponse>`)
+}
+
+type streamWriter struct {
+	c *command
+	i int
+}
+
+func (sw *streamWriter) Write(p []byte) (int, error) {
+	sw.c.mu.Lock()
+	sw.c.out[sw.i] = append(sw.c.out[sw.i], p...)
+	sw.c.cond.Broadcast()
+	sw.c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *command) kill() {
+	if c.cmd.Process != nil {
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	c.stdin.Close()
+}
+
+func (s *Server) findCommand(w http.ResponseWriter, mid string, env *envelope, id string) *command {
+	sh := s.lookup(w, mid, env.shellID())
+	if sh == nil {
+		return nil
+	}
+	s.mu.Lock()
+	c := sh.commands[strings.TrimSpace(id)]
+	s.mu.Unlock()
+	if c == nil {
+		s.fault(w, mid, "s:Sender", "w:InvalidSelectors", "2150858843", "The command "+id+" was not found in shell "+sh.id+".")
+	}
+	return c
+}
+
+func (s *Server) send(w http.ResponseWriter, mid string, env *envelope) {
+	if env.Body.Send == nil || len(env.Body.Send.Streams) == 0 {
+		s.fault(w, mid, "s:Sender", "w:SchemaValidationError", "2150858817", "Send without rsp:Stream.")
+		return
+	}
+	for _, st := range env.Body.Send.Streams {
+		c := s.findCommand(w, mid, env, st.CommandID)
+		if c == nil {
+			return
+		}
+		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(st.Data))
+		if err != nil {
+			s.fault(w, mid, "s:Sender", "w:SchemaValidationError", "2150858817", "The stream is not base64.")
+			return
+		}
+		if len(data) > 0 {
+			c.stdin.Write(data)
+		}
+		if strings.EqualFold(st.End, "true") {
+			c.stdin.Close()
+		}
+	}
+	s.reply(w, mid, actBase+"SendResponse", `<rsp:SendResponse/>`)
+}
+
+// receive holds the request until there is output or the command ended,
+// or OperationTimeout passed (then the TimedOut fault, which clients treat
+// as "poll again").
+func (s *Server) receive(w http.ResponseWriter, mid string, env *envelope, timeout time.Duration) {
+	if env.Body.Receive == nil {
+		s.fault(w, mid, "s:Sender", "w:SchemaValidationError", "2150858817", "Receive without rsp:DesiredStream.")
+		return
+	}
+	c := s.findCommand(w, mid, env, env.Body.Receive.Stream.CommandID)
+	if c == nil {
+		return
+	}
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
+	defer timer.Stop()
+	c.mu.Lock()
+	for len(c.out[0]) == 0 && len(c.out[1]) == 0 && !c.done && time.Now().Before(deadline) {
+		c.cond.Wait()
+	}
+	if len(c.out[0]) == 0 && len(c.out[1]) == 0 && !c.done {
+		c.mu.Unlock()
+		s.fault(w, mid, "s:Receiver", "w:TimedOut", "2150858793",
+			"The WS-Management service cannot complete the operation within the time specified in OperationTimeout.")
+		return
+	}
+	// Keep the reply under the client's envelope size: base64 is 4/3.
+	budget := 100 << 10
+	var b strings.Builder
+	b.WriteString(`<rsp:ReceiveResponse>`)
+	for i, name := range []string{"stdout", "stderr"} {
+		chunk := c.out[i]
+		if len(chunk) > budget {
+			chunk = chunk[:budget]
+		}
+		budget -= len(chunk)
+		c.out[i] = c.out[i][len(chunk):]
+		if len(chunk) > 0 {
+			fmt.Fprintf(&b, `<rsp:Stream Name="%s" CommandId="%s">%s</rsp:Stream>`, name, c.id, base64.StdEncoding.EncodeToString(chunk))
+		}
+	}
+	finished := c.done && len(c.out[0]) == 0 && len(c.out[1]) == 0
+	if finished {
+		for _, name := range []string{"stdout", "stderr"} {
+			fmt.Fprintf(&b, `<rsp:Stream Name="%s" CommandId="%s" End="true"></rsp:Stream>`, name, c.id)
+		}
+		fmt.Fprintf(&b, `<rsp:CommandState CommandId="%s" State="%s"><rsp:ExitCode>%d</rsp:ExitCode></rsp:CommandState>`, c.id, stDone, c.code)
+		c.sentDone = true
+	} else {
+		fmt.Fprintf(&b, `<rsp:CommandState CommandId="%s" State="%s"/>`, c.id, stRun)
+	}
+	c.mu.Unlock()
+	b.WriteString(`</rsp:ReceiveResponse>`)
+	s.reply(w, mid, actBase+"ReceiveResponse", b.String())
+}
+
+func (s *Server) signal(w http.ResponseWriter, mid string, env *envelope) {
+	if env.Body.Signal == nil {
+		s.fault(w, mid, "s:Sender", "w:SchemaValidationError", "2150858817", "Signal without rsp:Signal.")
+		return
+	}
+	c := s.findCommand(w, mid, env, env.Body.Signal.CommandID)
+	if c == nil {
+		return
+	}
+	code := strings.ToLower(env.Body.Signal.Code)
+	if strings.HasSuffix(code, "/terminate") || strings.HasSuffix(code, "/ctrl_c") {
+		c.kill()
+	}
+	s.reply(w, mid, actBase+"SignalResponse", `<rsp:SignalResponse/>`)
+}
+
+func xmlText(s string) string {
+	var b bytes.Buffer
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func (s *Server) envelope(action, mid, body string) string {
+	relates := ""
+	if mid != "" {
+		relates = `<a:RelatesTo>` + xmlText(mid) + `</a:RelatesTo>`
+	}
+	return `<s:Envelope xmlns:s="` + nsEnv + `" xmlns:a="` + nsA + `" xmlns:x="` + nsX + `" xmlns:w="` + nsW +
+		`" xmlns:rsp="` + nsRsp + `" xmlns:f="` + nsF + `" xml:lang="en-US"><s:Header><a:Action>` + action +
+		`</a:Action><a:MessageID>uuid:` + newID() + `</a:MessageID><a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>` +
+		relates + `</s:Header><s:Body>` + body + `</s:Body></s:Envelope>`
+}
+
+func (s *Server) reply(w http.ResponseWriter, mid, action, body string) {
+	w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, s.envelope(action, mid, body))
+}
+
+func (s *Server) fault(w http.ResponseWriter, mid, code, subcode, wsmanCode, reason string) {
+	w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, s.envelope("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", mid,
+		`<s:Fault><s:Code><s:Value>`+code+`</s:Value><s:Subcode><s:Value>`+subcode+`</s:Value></s:Subcode></s:Code>`+
+			`<s:Reason><s:Text xml:lang="en-US">`+xmlText(reason)+`</s:Text></s:Reason>`+
+			`<s:Detail><f:WSManFault Code="`+wsmanCode+`" Machine="emulator"><f:Message>`+xmlText(reason)+`</f:Message></f:WSManFault></s:Detail></s:Fault>`))
+}

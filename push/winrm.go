@@ -1,0 +1,424 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	ntlmssp "github.com/Azure/go-ntlmssp"
+	"github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+)
+
+// WinRMConfig configures WinRM connections.
+type WinRMConfig struct {
+	User, Password string
+	// CACert (PEM) validates winrms:// hosts; Insecure skips validation.
+	CACert   []byte
+	Insecure bool
+	// NTLM negotiates NTLM instead of sending Basic credentials.
+	NTLM bool
+	// Shell is the target's command shell: "windows" (cmd.exe and
+	// PowerShell, the default) or "sh" (a POSIX host behind WinRM, such as
+	// the test emulator).
+	Shell string
+	// OperationTimeout is how long a Receive may be held by the server
+	// (WinRM's w:OperationTimeout, default 20 s); each HTTP request may take
+	// 10 s more.
+	OperationTimeout time.Duration
+	Dial             DialFunc
+}
+
+// WinRMFault is a SOAP fault the server sent.
+type WinRMFault struct {
+	Status  int
+	Code    string // WSManFault Code, e.g. 2150858793
+	Subcode string // e.g. w:TimedOut
+	Reason  string
+}
+
+func (f *WinRMFault) Error() string {
+	return fmt.Sprintf("winrm fault %s (%s, HTTP %d): %s", f.Code, f.Subcode, f.Status, f.Reason)
+}
+
+// WinRMDialer connects to hosts over WinRM. Each host gets its own
+// parameters and HTTP client: winrm.DefaultParameters is never touched.
+type WinRMDialer struct{ cfg WinRMConfig }
+
+// NewWinRMDialer checks cfg.
+func NewWinRMDialer(cfg WinRMConfig) (*WinRMDialer, error) {
+	if cfg.User == "" || cfg.Password == "" {
+		return nil, errors.New("winrm: --user and a password are needed")
+	}
+	if cfg.Shell == "" {
+		cfg.Shell = "windows"
+	}
+	if cfg.Shell != "windows" && cfg.Shell != "sh" {
+		return nil, fmt.Errorf("winrm: shell %q: want windows or sh", cfg.Shell)
+	}
+	if cfg.OperationTimeout <= 0 {
+		cfg.OperationTimeout = 20 * time.Second
+	}
+	if len(cfg.CACert) > 0 && !x509.NewCertPool().AppendCertsFromPEM(cfg.CACert) {
+		return nil, errors.New("winrm: the CA file holds no PEM certificate")
+	}
+	return &WinRMDialer{cfg: cfg}, nil
+}
+
+// Dial opens a shell on h: this proves the host is reachable and takes the
+// credentials.
+func (d *WinRMDialer) Dial(ctx context.Context, h Host) (Transport, error) {
+	scheme := h.Scheme
+	if scheme == "" || scheme == SchemeSSH {
+		scheme = SchemeWinRM
+	}
+	port := h.Port
+	if port == 0 {
+		port = scheme.DefaultPort()
+	}
+	https := scheme == SchemeWinRMS
+	ep := winrm.NewEndpoint(h.Name, port, https, d.cfg.Insecure, d.cfg.CACert, nil, nil, d.cfg.OperationTimeout+10*time.Second)
+	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(d.cfg.OperationTimeout.Seconds())), "en-US", 153600)
+	tr := &winrmTransporter{ctx: ctx, cfg: d.cfg, addr: net.JoinHostPort(h.Name, strconv.Itoa(port))}
+	params.TransportDecorator = func() winrm.Transporter { return tr }
+	client, err := winrm.NewClientWithParameters(ep, d.cfg.User, d.cfg.Password, params)
+	if err != nil {
+		return nil, fmt.Errorf("winrm %s: %w", tr.addr, err)
+	}
+	shell, err := client.CreateShell()
+	var st *errStopped
+	switch {
+	case errors.As(err, &st) && errors.Is(err, context.DeadlineExceeded):
+		// No answer before the deadline while opening a shell: the host
+		// is not there for us.
+		return nil, &UnreachableError{fmt.Errorf("winrm %s: no answer: %w", tr.addr, err)}
+	case err != nil:
+		return nil, err
+	}
+	return &winrmTransport{tr: tr, shell: shell, family: d.cfg.Shell}, nil
+}
+
+// winrmTransporter replaces the client's HTTP layer: per-host TLS and
+// dialing, every request bound to the host's context, and every failure an
+// error (the pinned client hands SOAP faults back as if they succeeded).
+type winrmTransporter struct {
+	ctx  context.Context
+	cfg  WinRMConfig
+	addr string
+	url  string
+	http *http.Client
+	mu   sync.Mutex
+	// ctx is the current operation's context (Run or Upload), if any.
+	op context.Context
+}
+
+func (t *winrmTransporter) Transport(ep *winrm.Endpoint) error {
+	scheme := "http"
+	if ep.HTTPS {
+		scheme = "https"
+	}
+	t.url = fmt.Sprintf("%s://%s/wsman", scheme, net.JoinHostPort(ep.Host, strconv.Itoa(ep.Port)))
+	dial := defaultDial(t.cfg.Dial)
+	tlsCfg := &tls.Config{InsecureSkipVerify: ep.Insecure, ServerName: ep.TLSServerName, MinVersion: tls.VersionTLS12}
+	if len(ep.CACert) > 0 {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(ep.CACert)
+		tlsCfg.RootCAs = pool
+	}
+	var rt http.RoundTripper = &http.Transport{
+		DialContext:           dial,
+		TLSClientConfig:       tlsCfg,
+		ResponseHeaderTimeout: ep.Timeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       30 * time.Second,
+		DisableCompression:    true,
+	}
+	if t.cfg.NTLM {
+		rt = ntlmssp.Negotiator{RoundTripper: rt}
+	}
+	t.http = &http.Client{Transport: rt}
+	return nil
+}
+
+func (t *winrmTransporter) context() context.Context {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.op != nil {
+		return t.op
+	}
+	return t.ctx
+}
+
+func (t *winrmTransporter) setOp(ctx context.Context) {
+	t.mu.Lock()
+	t.op = ctx
+	t.mu.Unlock()
+}
+
+// errStopped ends the client's Receive loop: it retries anything that looks
+// like a timeout, and an expired context does.
+type errStopped struct{ err error }
+
+func (e *errStopped) Error() string { return "winrm: stopped: " + e.err.Error() }
+func (e *errStopped) Unwrap() error { return e.err }
+
+func (t *winrmTransporter) Post(c *winrm.Client, msg *soap.SoapMessage) (string, error) {
+	ctx := t.context()
+	if err := ctx.Err(); err != nil {
+		return "", &errStopped{err}
+	}
+	if err := t.ctx.Err(); err != nil {
+		return "", &errStopped{err}
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", t.url, strings.NewReader(msg.String()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	// Basic, or with NTLM the credentials the negotiator turns into NTLM.
+	req.SetBasicAuth(t.cfg.User, t.cfg.Password)
+	resp, err := t.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil || t.ctx.Err() != nil {
+			return "", &errStopped{err}
+		}
+		if isNetworkFailure(err) || strings.Contains(err.Error(), "connection refused") {
+			return "", &UnreachableError{fmt.Errorf("winrm %s: %w", t.addr, err)}
+		}
+		return "", fmt.Errorf("winrm %s: %w", t.addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return "", &UnreachableError{fmt.Errorf("winrm %s: read reply: %w", t.addr, err)}
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return "", &AuthError{fmt.Errorf("winrm %s as %s: HTTP 401 (is Basic allowed, or try --ntlm)", t.addr, t.cfg.User)}
+	case resp.StatusCode == http.StatusRequestEntityTooLarge:
+		return "", fmt.Errorf("winrm %s: HTTP 413: the request is over the server's MaxEnvelopeSizekb", t.addr)
+	case resp.StatusCode != http.StatusOK:
+		if f := parseFault(body); f != nil {
+			f.Status = resp.StatusCode
+			return "", f
+		}
+		return "", fmt.Errorf("winrm %s: HTTP %s", t.addr, resp.Status)
+	case !strings.Contains(resp.Header.Get("Content-Type"), "application/soap+xml"):
+		return "", fmt.Errorf("winrm %s: reply is %q, not SOAP", t.addr, resp.Header.Get("Content-Type"))
+	}
+	if f := parseFault(body); f != nil {
+		f.Status = resp.StatusCode
+		return "", f
+	}
+	if strings.Contains(msg.String(), "transfer/Create") && !bytes.Contains(body, []byte("ShellId")) {
+		return "", fmt.Errorf("winrm %s: the shell was not created (no ShellId in the reply)", t.addr)
+	}
+	return string(body), nil
+}
+
+// parseFault extracts a SOAP fault from a reply, or nil.
+func parseFault(body []byte) *WinRMFault {
+	if !bytes.Contains(body, []byte("Fault")) {
+		return nil
+	}
+	d := xml.NewDecoder(bytes.NewReader(body))
+	var f WinRMFault
+	var stack []string
+	inFault := false
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, t.Name.Local)
+			if t.Name.Local == "Fault" && t.Name.Space == "http://www.w3.org/2003/05/soap-envelope" {
+				inFault = true
+			}
+			if t.Name.Local == "WSManFault" {
+				for _, a := range t.Attr {
+					if a.Name.Local == "Code" {
+						f.Code = a.Value
+					}
+				}
+			}
+		case xml.EndElement:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case xml.CharData:
+			if !inFault || len(stack) < 2 {
+				continue
+			}
+			text := strings.TrimSpace(string(t))
+			if text == "" {
+				continue
+			}
+			parent, cur := stack[len(stack)-2], stack[len(stack)-1]
+			switch {
+			case parent == "Subcode" && cur == "Value":
+				f.Subcode = text
+			case parent == "Reason" && cur == "Text":
+				f.Reason = text
+			case cur == "Message" && f.Reason == "":
+				f.Reason = text
+			}
+		}
+	}
+	if !inFault {
+		return nil
+	}
+	return &f
+}
+
+type winrmTransport struct {
+	tr     *winrmTransporter
+	shell  *winrm.Shell
+	family string
+	mu     sync.Mutex // one command at a time per shell
+}
+
+func (t *winrmTransport) Family() string { return t.family }
+
+func (t *winrmTransport) Close() error {
+	// Delete the shell, within a short bound of its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.tr.ctx), 5*time.Second)
+	defer cancel()
+	t.tr.setOp(ctx)
+	err := t.shell.Close()
+	if t.tr.http != nil {
+		t.tr.http.CloseIdleConnections()
+	}
+	return err
+}
+
+// stdinWriter is the client's command input. The end of input must be
+// sent with Close: the pinned client's WriteClose marks the pipe closed
+// before writing, so it sends nothing at all.
+type stdinWriter interface {
+	Write([]byte) (int, error)
+	Close() error
+}
+
+// exec runs cmd with optional stdin, collecting bounded output.
+func (t *winrmTransport) exec(ctx context.Context, cmd string, stdin func(stdinWriter) error) (Exec, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tr.setOp(ctx)
+	defer t.tr.setOp(nil)
+	c, err := t.shell.ExecuteWithContext(ctx, cmd)
+	if err != nil {
+		return Exec{ExitCode: -1}, wrapCtx(ctx, err)
+	}
+	out, errb := &tail{n: OutputLimit}, &tail{n: OutputLimit}
+	var wg sync.WaitGroup
+	var outErr, errErr error
+	wg.Add(2)
+	// A failed Receive closes both pipes with the error: that is how the
+	// client reports it.
+	go func() { defer wg.Done(); _, outErr = io.Copy(out, c.Stdout) }()
+	go func() { defer wg.Done(); _, errErr = io.Copy(errb, c.Stderr) }()
+	var inErr error
+	if stdin != nil {
+		inErr = stdin(c.Stdin)
+	}
+	wg.Wait()
+	c.Wait()
+	ex := Exec{ExitCode: c.ExitCode(), Stdout: out.b, Stderr: errb.b}
+	if ctx.Err() != nil {
+		c.Close()
+		return Exec{ExitCode: -1, Stdout: out.b, Stderr: errb.b}, fmt.Errorf("winrm %s: %q: %w", t.tr.addr, cmd, ctx.Err())
+	}
+	if inErr != nil {
+		return ex, fmt.Errorf("winrm %s: send input: %w", t.tr.addr, wrapCtx(ctx, inErr))
+	}
+	if err := errors.Join(outErr, errErr); err != nil {
+		return Exec{ExitCode: -1, Stdout: out.b, Stderr: errb.b}, fmt.Errorf("winrm %s: %q: %w", t.tr.addr, cmd, err)
+	}
+	c.Close()
+	return ex, nil
+}
+
+func wrapCtx(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return err
+}
+
+func (t *winrmTransport) Run(ctx context.Context, cmd string) (Exec, error) {
+	return t.exec(ctx, cmd, nil)
+}
+
+// uploadChunk is the raw bytes per stdin message: base64 twice (ours, then
+// the protocol's) keeps the envelope near 120 KB, under even the 150 KiB
+// MaxEnvelopeSizekb of older Windows. The client's own chunking ignores
+// base64 growth, so it never sees more than this per write.
+const uploadChunk = 64 << 10
+
+// Upload streams the file as base64 lines over the stdin of a decoding
+// command on the target, which writes a .part file, checks its size and
+// renames it.
+func (t *winrmTransport) Upload(ctx context.Context, r io.Reader, size int64, remote string) error {
+	cmd := decodeCommand(t.family, remote, size)
+	ex, err := t.exec(ctx, cmd, func(w stdinWriter) error {
+		defer w.Close() // sends the end of input
+		buf := make([]byte, uploadChunk)
+		for {
+			n, rerr := io.ReadFull(r, buf)
+			if n > 0 {
+				line := base64.StdEncoding.EncodeToString(buf[:n]) + "\n"
+				if _, err := w.Write([]byte(line)); err != nil {
+					return err
+				}
+			}
+			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+				return nil
+			}
+			if rerr != nil {
+				return rerr
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", remote, err)
+	}
+	if ex.ExitCode != 0 {
+		return fmt.Errorf("winrm %s: upload %s: exit %d: %s", t.tr.addr, remote, ex.ExitCode, lastLine(string(ex.Stdout)+string(ex.Stderr)))
+	}
+	return nil
+}
+
+// decodeCommand writes stdin's base64 lines to remote.part, checks the
+// size, and renames.
+func decodeCommand(family, remote string, size int64) string {
+	if family == "sh" {
+		q := shQuote(remote)
+		qp := shQuote(remote + ".part")
+		dir := remote[:max(strings.LastIndexByte(remote, '/'), 0)]
+		if dir == "" {
+			dir = "/"
+		}
+		return fmt.Sprintf(`mkdir -p %s && base64 -d > %s && [ "$(wc -c < %s)" -eq %d ] && mv -f %s %s || { rm -f %s; echo "size differs from %d" >&2; exit 1; }`,
+			shQuote(dir), qp, qp, size, qp, q, qp, size)
+	}
+	script := fmt.Sprintf(`$ErrorActionPreference='Stop'; $p=%s; $d=Split-Path -Parent $p; `+
+		`New-Item -ItemType Directory -Force -Path $d | Out-Null; $f=[IO.File]::Create($p+'.part'); `+
+		`try { while(($l=[Console]::In.ReadLine()) -ne $null){ if($l.Length -gt 0){ $b=[Convert]::FromBase64String($l); $f.Write($b,0,$b.Length) } } } finally { $f.Close() }; `+
+		`if((Get-Item ($p+'.part')).Length -ne %d){ Remove-Item -Force ($p+'.part'); Write-Error 'size differs from %d'; exit 1 }; `+
+		`Move-Item -Force ($p+'.part') $p`, psQuote(remote), size, size)
+	return winrm.Powershell(script)
+}
