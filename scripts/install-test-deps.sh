@@ -17,6 +17,7 @@ declare -A provides=(
   [ethtool]=/usr/sbin/ethtool                       # test bed: offloads off for delay relays
   [nmap]=/usr/bin/nmap                               # discover benchmark anchor
   [ieee-data]=/usr/share/ieee-data/oui.csv          # vendors: go generate ./discover, --vendors
+  [python3-winrm]=/usr/lib/python3/dist-packages/winrm/__init__.py  # independent WinRM client: emulator fidelity
 )
 
 missing=()
