@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -283,4 +284,76 @@ func parseLines(lines []string, source string, numbered bool, def Scheme) (*List
 		return nil, fmt.Errorf("%s: no hosts (one host a line; # starts a comment)", source)
 	}
 	return l, nil
+}
+
+// ReadHosts gathers hosts the way the command line gives them: a file
+// (-f FILE), arguments that are hosts, @FILE (as psexec) or - (standard
+// input). Every source is checked whole before anything is returned.
+func ReadHosts(file string, args []string, stdin io.Reader, def Scheme) (*List, error) {
+	all := &List{}
+	var bad []*LineError
+	add := func(l *List, err error) error {
+		var le *ListError
+		if errors.As(err, &le) {
+			bad = append(bad, le.Lines...)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		all.Hosts = append(all.Hosts, l.Hosts...)
+		all.Duplicates = append(all.Duplicates, l.Duplicates...)
+		return nil
+	}
+	readFile := func(path string) error {
+		if path == "-" {
+			return add(ParseList(stdin, "stdin", def))
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("host list: %w", err)
+		}
+		defer f.Close()
+		return add(ParseList(f, path, def))
+	}
+	if file != "" {
+		if err := readFile(file); err != nil {
+			return nil, err
+		}
+	}
+	var plain []string
+	for _, a := range args {
+		switch {
+		case a == "-" || strings.HasPrefix(a, "@"):
+			if err := readFile(strings.TrimPrefix(a, "@")); err != nil {
+				return nil, err
+			}
+		default:
+			plain = append(plain, a)
+		}
+	}
+	if len(plain) > 0 {
+		if err := add(ParseArgs(plain, def)); err != nil {
+			return nil, err
+		}
+	}
+	if len(bad) > 0 {
+		return nil, &ListError{Lines: bad}
+	}
+	if len(all.Hosts) == 0 {
+		return nil, errors.New("no hosts: give them as arguments, with -f FILE, @FILE or - for standard input")
+	}
+	// Sources may repeat each other.
+	seen := map[string]bool{}
+	var unique []Host
+	for _, h := range all.Hosts {
+		if k := h.Key(def); !seen[k] {
+			seen[k] = true
+			unique = append(unique, h)
+		} else {
+			all.Duplicates = append(all.Duplicates, fmt.Sprintf("%s given more than once, dropped", h))
+		}
+	}
+	all.Hosts = unique
+	return all, nil
 }

@@ -65,9 +65,6 @@ func NewSSHDialer(cfg SSHConfig) (*SSHDialer, error) {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 15 * time.Second
 	}
-	if cfg.User == "" {
-		return nil, errors.New("ssh: no user (--user, or user@ in the host list)")
-	}
 	d := &SSHDialer{cfg: cfg, accepted: map[string]ssh.PublicKey{}}
 	if cfg.Policy != Insecure {
 		if cfg.KnownHosts == "" {
@@ -181,6 +178,9 @@ func (d *SSHDialer) Dial(ctx context.Context, h Host) (Transport, error) {
 	user := d.cfg.User
 	if h.User != "" {
 		user = h.User
+	}
+	if user == "" {
+		return nil, fmt.Errorf("ssh %s: no user (--user, or ssh://user@host in the host list)", addr)
 	}
 	methods, closeAgent, err := d.auth()
 	if err != nil {

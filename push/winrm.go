@@ -38,7 +38,9 @@ type WinRMConfig struct {
 	// (WinRM's w:OperationTimeout, default 20 s); each HTTP request may take
 	// 10 s more.
 	OperationTimeout time.Duration
-	Dial             DialFunc
+	// ConnectTimeout bounds connecting and opening the shell (default 15 s).
+	ConnectTimeout time.Duration
+	Dial           DialFunc
 }
 
 // WinRMFault is a SOAP fault the server sent.
@@ -71,6 +73,9 @@ func NewWinRMDialer(cfg WinRMConfig) (*WinRMDialer, error) {
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = 20 * time.Second
 	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
 	if len(cfg.CACert) > 0 && !x509.NewCertPool().AppendCertsFromPEM(cfg.CACert) {
 		return nil, errors.New("winrm: the CA file holds no PEM certificate")
 	}
@@ -97,7 +102,11 @@ func (d *WinRMDialer) Dial(ctx context.Context, h Host) (Transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("winrm %s: %w", tr.addr, err)
 	}
+	dctx, cancel := context.WithTimeout(ctx, d.cfg.ConnectTimeout)
+	defer cancel()
+	tr.setOp(dctx)
 	shell, err := client.CreateShell()
+	tr.setOp(nil)
 	var st *errStopped
 	switch {
 	case errors.As(err, &st) && errors.Is(err, context.DeadlineExceeded):

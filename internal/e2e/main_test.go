@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-var musterBin string
+var musterBin, winrmemuBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "muster-e2e-")
@@ -27,6 +27,11 @@ func TestMain(m *testing.M) {
 	out, err := exec.Command("go", "build", "-o", musterBin, "muster/cmd/muster").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build muster: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	winrmemuBin = filepath.Join(dir, "winrmemu")
+	if out, err := exec.Command("go", "build", "-o", winrmemuBin, "muster/internal/winrmemu/cmd/winrmemu").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build winrmemu: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()

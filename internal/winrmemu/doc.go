@@ -5,5 +5,7 @@
 // output or OperationTimeout, then the WSMan fault), Signal, Delete; Basic
 // auth; TLS; the faults for an unknown shell, too many shells and an
 // oversized envelope — and runs every command for real through /bin/sh,
-// so a test can check that an installer landed and ran.
+// so a test can check that an installer landed and ran. A command may
+// report a Windows exit code beyond 255 (msiexec's 1603) by writing it to
+// the file named by $WINRMEMU_EXITCODE_FILE.
 package winrmemu

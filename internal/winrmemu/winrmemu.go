@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -373,6 +374,10 @@ func (s *Server) command(w http.ResponseWriter, mid string, env *envelope) {
 	c.cond = sync.NewCond(&c.mu)
 	c.cmd = exec.Command("/bin/sh", "-c", line)
 	c.cmd.Dir = s.cfg.Dir
+	// Windows exit codes are 32-bit (msiexec's 1603, 3010); a POSIX child
+	// can only exit 0-255, so it may write the Windows code to this file.
+	codeFile := filepath.Join(os.TempDir(), "winrmemu-exit-"+c.id)
+	c.cmd.Env = append(os.Environ(), "WINRMEMU_EXITCODE_FILE="+codeFile)
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdin, _ := c.cmd.StdinPipe()
 	c.stdin = stdin
@@ -392,6 +397,12 @@ func (s *Server) command(w http.ResponseWriter, mid string, env *envelope) {
 			if c.code < 0 {
 				c.code = 1 // killed by a signal
 			}
+		}
+		if b, err := os.ReadFile(codeFile); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				c.code = n
+			}
+			os.Remove(codeFile)
 		}
 		c.cond.Broadcast()
 		c.mu.Unlock()

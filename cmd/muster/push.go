@@ -1,0 +1,438 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/term"
+
+	"muster/push"
+)
+
+func (a *app) pushCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "push [HOST... | @FILE | -] --installer FILE",
+		Short: "Install an agent (or any installer) on many hosts at once over WinRM or SSH",
+		Long: `Install an agent, or any installer, on up to -n hosts at once, like PsExec or
+the OCS deployment tool, over WinRM (Windows) or SSH (Linux, macOS).
+
+Hosts come from arguments, -f FILE, @FILE or - (standard input): one host a
+line, # comments, host, host:port, [v6]:port, and an optional transport per
+host (ssh://user@host:22, winrm://host, winrms://host:5986). The whole list
+is checked before any connection; every bad line is reported.
+
+The installer is copied to each host and its SHA-256 checked there before it
+runs (--mode copy), or each host downloads it from --url and checks the
+digest (--mode pull). The command is a preset (ocs, msi, sh) or your
+template with {file} {server} {code} {host} {dir}.
+
+Every host ends with one outcome: ok, unreachable, auth_failed,
+install_failed or error, written to the response file (CSV or JSONL) as it
+finishes, fsynced, so a crash loses nothing. Unreachable hosts are tried
+again within the run (--retries, --retry-wait, doubling, with jitter).
+Afterwards:
+
+  muster push --retry-from push-….csv --installer …   # every host that was not ok
+  muster push -f ALL.TXT --resume push-….csv …         # after a crash: the rest only
+
+The exit status is non-zero when any host is not ok.`,
+		Example: `  muster push -f ALL.TXT --transport winrm --user Administrator --password-file pw.txt \
+      --installer OCS-NG-Windows-Agent-Setup.exe --preset ocs --server http://ocs:8080/ocsinventory
+  muster push ssh://root@10.0.0.5 ssh://root@10.0.0.6 --key ~/.ssh/id_ed25519 \
+      --installer agent.sh --preset sh --server http://muster:8080/ocsinventory --activation ABCDEFGHIJ
+  muster push @ALL.TXT --installer agent_ABCDEFGHIJ.msi --preset msi --transport winrms --winrm-ca ca.pem --dry-run`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runPush(args) },
+	}
+	f := cmd.Flags()
+	f.StringP("file", "f", "", "host list file (one host a line; - for standard input)")
+	f.String("installer", "", "installer file (copy mode), or its name on the hosts (pull mode)")
+	f.String("mode", "copy", "copy (upload over the transport) or pull (hosts download --url)")
+	f.String("url", "", "pull mode: the URL hosts download the installer from")
+	f.String("sha256", "", "the installer's SHA-256 (pull mode without a local --installer)")
+	f.String("preset", "", "install command preset: ocs, msi or sh")
+	f.String("command", "", "install command template ({file} {server} {code} {host} {dir})")
+	f.String("server", "", "server URL given to the agent ({server})")
+	f.String("activation", "", "activation code, 10 letters A-Z ({code}; default: from an installer named *_CODE.msi)")
+	f.String("remote-dir", "", `directory for the installer on the hosts (default /tmp/muster-push, or C:\Windows\Temp\muster-push); a relative one is in the login's home`)
+	f.String("transport", "ssh", "transport of hosts without one: ssh, winrm or winrms")
+	f.String("user", "", "user on the hosts (ssh://user@host overrides it)")
+	f.String("password", "", "password (visible to other users: prefer --password-file or MUSTER_PUSH_PASSWORD)")
+	f.String("password-file", "", "file holding the password")
+	f.StringSlice("key", nil, "SSH private key file (repeatable)")
+	f.Bool("ssh-agent", false, "offer the keys of the SSH agent ($SSH_AUTH_SOCK)")
+	f.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
+	f.Bool("strict-host-keys", false, "refuse SSH hosts not already in known_hosts (default: record new ones; a changed key is always refused)")
+	f.String("winrm-ca", "", "CA certificate (PEM) that signs the hosts' WinRM HTTPS certificates")
+	f.Bool("insecure", false, "do not check WinRM HTTPS certificates (DANGEROUS: anyone on the path can read the password)")
+	f.Bool("ntlm", false, "WinRM: authenticate with NTLM instead of Basic")
+	f.String("winrm-shell", "windows", "WinRM: the hosts' shell, windows or sh (a POSIX host behind WinRM)")
+	f.IntP("concurrency", "n", 10, "hosts worked on at once")
+	f.Duration("timeout", 10*time.Minute, "deadline of one attempt on one host (connect, copy, install)")
+	f.Duration("handshake-timeout", 15*time.Second, "deadline to connect and log in (SSH handshake, WinRM shell)")
+	f.Int("retries", 2, "more attempts for unreachable hosts")
+	f.Duration("retry-wait", 5*time.Second, "first wait before a retry (doubles, ±50% jitter)")
+	f.Bool("retry-failed", false, "retry failed installs too")
+	f.String("response", "", "response file (default push-YYYYMMDD-HHMMSS.csv)")
+	f.String("format", "", "response format: csv or jsonl (default: from the file name)")
+	f.String("retry-from", "", "push to the hosts of this response file that were not ok")
+	f.String("resume", "", "continue the run of this response file: skip hosts it already has")
+	f.Bool("dry-run", false, "show what would run where, and stop")
+	for _, n := range []string{"file", "installer", "mode", "url", "sha256", "preset", "command", "server", "activation",
+		"remote-dir", "transport", "user", "password", "password-file", "key", "ssh-agent", "known-hosts", "strict-host-keys",
+		"winrm-ca", "insecure", "ntlm", "winrm-shell", "concurrency", "timeout", "handshake-timeout", "retries",
+		"retry-wait", "retry-failed", "response", "format", "retry-from", "resume", "dry-run"} {
+		a.bind(f, "push."+n, n)
+	}
+	return cmd
+}
+
+func (a *app) runPush(args []string) error {
+	v := a.v
+	get := func(k string) string { return v.GetString("push." + k) }
+	def := push.Scheme(get("transport"))
+	switch def {
+	case push.SchemeSSH, push.SchemeWinRM, push.SchemeWinRMS:
+	default:
+		return fmt.Errorf("--transport %q: want ssh, winrm or winrms", def)
+	}
+	if get("retry-from") != "" && get("resume") != "" {
+		return errors.New("--retry-from and --resume do not go together")
+	}
+
+	// Hosts, all checked before anything else happens.
+	var hosts []push.Host
+	if from := get("retry-from"); from != "" {
+		if len(args) > 0 || get("file") != "" {
+			return errors.New("--retry-from takes its hosts from the response file: give no other hosts")
+		}
+		recs, err := push.ReadResponse(from)
+		if err != nil {
+			return fmt.Errorf("--retry-from: %w", err)
+		}
+		hosts = push.NotOK(recs)
+		if len(hosts) == 0 {
+			fmt.Fprintf(os.Stderr, "push: every host in %s is ok: nothing to do\n", from)
+			return nil
+		}
+	} else {
+		list, err := push.ReadHosts(get("file"), args, os.Stdin, def)
+		if err != nil {
+			return err
+		}
+		for _, d := range list.Duplicates {
+			a.log.Warn("duplicate host", "detail", d)
+		}
+		hosts = list.Hosts
+	}
+	respPath := get("response")
+	if r := get("resume"); r != "" {
+		recs, err := push.ReadResponse(r)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		done := len(hosts)
+		hosts = push.Unfinished(hosts, recs, def)
+		fmt.Fprintf(os.Stderr, "push: resuming %s: %d of %d hosts already finished\n", r, done-len(hosts), done)
+		if respPath == "" {
+			respPath = r
+		}
+		if len(hosts) == 0 {
+			return nil
+		}
+	}
+	if respPath == "" {
+		respPath = "push-" + time.Now().Format("20060102-150405") + ".csv"
+	}
+	format := get("format")
+	if format == "" {
+		format = push.FormatOf(respPath)
+	}
+
+	job, err := a.pushJob()
+	if err != nil {
+		return err
+	}
+	password, err := a.pushPassword()
+	if err != nil {
+		return err
+	}
+	if v.GetBool("push.dry-run") {
+		return a.dryRun(hosts, def, job, password)
+	}
+	dialers, err := a.pushDialers(hosts, def, password)
+	if err != nil {
+		return err
+	}
+	out, err := push.OpenResponse(respPath, format)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prog := newPushProgress(len(hosts))
+	r := &push.Runner{Dialers: dialers, Default: def, Job: job,
+		Concurrency: v.GetInt("push.concurrency"), HostTimeout: v.GetDuration("push.timeout"),
+		Retries: v.GetInt("push.retries"), RetryWait: v.GetDuration("push.retry-wait"),
+		RetryFailed: v.GetBool("push.retry-failed"), Out: out, Progress: prog.event}
+	start := time.Now()
+	sum, runErr := r.Run(ctx, hosts)
+	prog.finish()
+	a.pushSummary(sum, prog, respPath, time.Since(start))
+	if runErr != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: finished hosts are in %s; continue with --resume %s", respPath, respPath)
+		}
+		return runErr
+	}
+	if bad := len(hosts) - sum[push.OK]; bad > 0 {
+		return fmt.Errorf("%d of %d hosts not ok (see %s; push them again with --retry-from %s)", bad, len(hosts), respPath, respPath)
+	}
+	return nil
+}
+
+func (a *app) pushJob() (*push.Job, error) {
+	get := func(k string) string { return a.v.GetString("push." + k) }
+	j := &push.Job{Mode: push.Mode(get("mode")), Installer: get("installer"), URL: get("url"), SHA256: get("sha256"),
+		Server: get("server"), Activation: get("activation")}
+	switch p, c := get("preset"), get("command"); {
+	case p != "" && c != "":
+		return nil, errors.New("--preset and --command do not go together")
+	case p != "":
+		tmpl, ok := push.Presets[p]
+		if !ok {
+			return nil, fmt.Errorf("--preset %q: want ocs, msi or sh", p)
+		}
+		j.Command = tmpl
+	default:
+		j.Command = c
+	}
+	if d := get("remote-dir"); d != "" {
+		j.Dirs = map[string]string{"sh": d, "windows": d}
+	}
+	if j.Mode == push.Copy && j.Installer == "" {
+		return nil, errors.New("--installer FILE is required")
+	}
+	if j.Mode == push.Pull && j.Installer != "" && j.SHA256 == "" {
+		// A local copy of what the hosts will download gives the digest.
+		if _, err := os.Stat(j.Installer); err == nil {
+			local := &push.Job{Mode: push.Copy, Installer: j.Installer, Command: "x"}
+			if err := local.Prepare(); err != nil {
+				return nil, err
+			}
+			j.SHA256 = local.SHA256
+			j.Installer = filepath.Base(j.Installer)
+		}
+	}
+	if err := j.Prepare(); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (a *app) pushPassword() (string, error) {
+	if p := a.v.GetString("push.password"); p != "" {
+		return p, nil
+	}
+	if f := a.v.GetString("push.password-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return "", nil
+}
+
+func (a *app) pushDialers(hosts []push.Host, def push.Scheme, password string) (map[push.Scheme]push.Dialer, error) {
+	v := a.v
+	need := map[push.Scheme]bool{}
+	for _, h := range hosts {
+		s := h.Scheme
+		if s == "" {
+			s = def
+		}
+		need[s] = true
+	}
+	out := map[push.Scheme]push.Dialer{}
+	if need[push.SchemeSSH] {
+		cfg := push.SSHConfig{User: v.GetString("push.user"), Password: password, UseAgent: v.GetBool("push.ssh-agent"),
+			KnownHosts: v.GetString("push.known-hosts"), Policy: push.AcceptNew, HandshakeTimeout: v.GetDuration("push.handshake-timeout")}
+		if v.GetBool("push.strict-host-keys") {
+			cfg.Policy = push.Strict
+		}
+		if cfg.KnownHosts == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return nil, fmt.Errorf("--known-hosts: %w", err)
+			}
+			os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
+			cfg.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
+		}
+		for _, k := range v.GetStringSlice("push.key") {
+			data, err := os.ReadFile(k)
+			if err != nil {
+				return nil, fmt.Errorf("--key: %w", err)
+			}
+			signer, err := ssh.ParsePrivateKey(data)
+			if err != nil {
+				return nil, fmt.Errorf("--key %s: %w (encrypted keys: load them into ssh-agent and use --ssh-agent)", k, err)
+			}
+			cfg.Signers = append(cfg.Signers, signer)
+		}
+		d, err := push.NewSSHDialer(cfg)
+		if err != nil {
+			return nil, err
+		}
+		out[push.SchemeSSH] = d
+	}
+	if need[push.SchemeWinRM] || need[push.SchemeWinRMS] {
+		cfg := push.WinRMConfig{User: v.GetString("push.user"), Password: password, Insecure: v.GetBool("push.insecure"),
+			NTLM: v.GetBool("push.ntlm"), Shell: v.GetString("push.winrm-shell"), ConnectTimeout: v.GetDuration("push.handshake-timeout")}
+		if ca := v.GetString("push.winrm-ca"); ca != "" {
+			pem, err := os.ReadFile(ca)
+			if err != nil {
+				return nil, fmt.Errorf("--winrm-ca: %w", err)
+			}
+			cfg.CACert = pem
+		}
+		if cfg.Insecure && need[push.SchemeWinRMS] {
+			fmt.Fprintln(os.Stderr, "push: WARNING: --insecure: WinRM HTTPS certificates are NOT checked; anyone on the path can impersonate the hosts and read the password")
+		}
+		d, err := push.NewWinRMDialer(cfg)
+		if err != nil {
+			return nil, err
+		}
+		out[push.SchemeWinRM], out[push.SchemeWinRMS] = d, d
+	}
+	return out, nil
+}
+
+func (a *app) dryRun(hosts []push.Host, def push.Scheme, job *push.Job, password string) error {
+	masked := "(none)"
+	if password != "" {
+		masked = "********"
+	}
+	fmt.Fprintf(a.out, "Would push to %d host(s), %d at once; user %q, password %s\n", len(hosts), a.v.GetInt("push.concurrency"), a.v.GetString("push.user"), masked)
+	if job.Mode == push.Copy {
+		fmt.Fprintf(a.out, "Installer %s (%d bytes, SHA-256 %s), copied to each host and checked there\n", job.Installer, job.Size, job.SHA256)
+	} else {
+		fmt.Fprintf(a.out, "Each host downloads %s and checks SHA-256 %s\n", job.URL, job.SHA256)
+	}
+	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tTRANSPORT\tINSTALLER ON HOST\tCOMMAND")
+	for _, h := range hosts {
+		s := h.Scheme
+		if s == "" {
+			s = def
+		}
+		fam := "sh"
+		if s != push.SchemeSSH && a.v.GetString("push.winrm-shell") == "windows" {
+			fam = "windows"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h, s, job.RemoteFile(fam), job.CommandFor(fam, h))
+	}
+	return tw.Flush()
+}
+
+// pushProgress shows the run: a bar on a terminal, a line per event
+// otherwise.
+type pushProgress struct {
+	mu    sync.Mutex
+	total int
+	done  int
+	count map[push.Outcome]int
+	bad   []push.Record
+	bar   *progressbar.ProgressBar
+}
+
+func newPushProgress(total int) *pushProgress {
+	p := &pushProgress{total: total, count: map[push.Outcome]int{}}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionSetDescription("push"))
+	}
+	return p
+}
+
+func (p *pushProgress) event(e push.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !e.Done {
+		if p.bar == nil {
+			fmt.Fprintf(os.Stderr, "push: %s: attempt %d failed (%v), again in %v\n", e.Host, e.Attempt, e.Err, e.RetryIn.Round(100*time.Millisecond))
+		}
+		return
+	}
+	p.done++
+	p.count[e.Record.Outcome]++
+	if e.Record.Outcome != push.OK {
+		p.bad = append(p.bad, e.Record)
+	}
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("ok %d, failed %d, unreachable %d", p.count[push.OK],
+			p.count[push.InstallFailed]+p.count[push.AuthFailed]+p.count[push.Failed], p.count[push.Unreachable]))
+		p.bar.Add(1)
+		return
+	}
+	line := fmt.Sprintf("push: [%d/%d] %s %s", p.done, p.total, e.Record.Host, e.Record.Outcome)
+	if e.Record.Attempts > 1 {
+		line += fmt.Sprintf(" after %d attempts", e.Record.Attempts)
+	}
+	if e.Record.Reboot {
+		line += " (reboot needed)"
+	}
+	if e.Record.Error != "" {
+		line += ": " + e.Record.Error
+	}
+	fmt.Fprintln(os.Stderr, line)
+}
+
+func (p *pushProgress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
+
+func (a *app) pushSummary(sum push.Summary, p *pushProgress, resp string, took time.Duration) {
+	if a.jsonOutput() {
+		counts := map[string]int{}
+		for o, n := range sum {
+			counts[string(o)] = n
+		}
+		a.emit(map[string]any{"outcomes": counts, "response_file": resp, "seconds": took.Seconds()})
+		return
+	}
+	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "OUTCOME\tHOSTS")
+	for _, o := range []push.Outcome{push.OK, push.Unreachable, push.AuthFailed, push.InstallFailed, push.Failed} {
+		if sum[o] > 0 {
+			fmt.Fprintf(tw, "%s\t%d\n", o, sum[o])
+		}
+	}
+	tw.Flush()
+	sort.Slice(p.bad, func(i, j int) bool { return p.bad[i].Host < p.bad[j].Host })
+	for i, r := range p.bad {
+		if i == 20 {
+			fmt.Fprintf(a.out, "… and %d more in %s\n", len(p.bad)-20, resp)
+			break
+		}
+		fmt.Fprintf(a.out, "  %s  %s: %s\n", r.Host, r.Outcome, r.Error)
+	}
+	fmt.Fprintf(a.out, "Responses in %s (%v)\n", resp, took.Round(time.Millisecond))
+}
