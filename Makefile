@@ -40,7 +40,8 @@ fuzz:
 	  ./inventories:FuzzParseDocument \
 	  ./internal/config:FuzzParseINI \
 	  ./discover:FuzzDecodeARP \
-	  ./discover:FuzzReadIEEECSV; do \
+	  ./discover:FuzzReadIEEECSV \
+	  ./push:FuzzParseList; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
@@ -52,8 +53,9 @@ bench: build test-deps
 	@if [ "$$(id -u)" = 0 ]; then ./scripts/ocs-reference.sh up; \
 	 else echo "bench: not root, so no OCS reference server: muster's figures only"; fi
 	$(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN)
-	@if [ "$$(id -u)" = 0 ]; then $(GO) run ./internal/discoverbench -muster $(BIN); \
-	 else echo "bench: not root, so no test bed: discover benchmark skipped"; fi
+	@if [ "$$(id -u)" = 0 ]; then $(GO) run ./internal/discoverbench -muster $(BIN) && \
+	   $(GO) run ./internal/pushbench -muster $(BIN); \
+	 else echo "bench: not root, so no test bed: discover and push benchmarks skipped"; fi
 
 clean:
 	rm -rf bin

@@ -16,6 +16,8 @@ declare -A provides=(
   [iputils-ping]=/usr/bin/ping
   [ethtool]=/usr/sbin/ethtool                       # test bed: offloads off for delay relays
   [nmap]=/usr/bin/nmap                               # discover benchmark anchor
+  [pssh]=/usr/bin/parallel-ssh                       # push benchmark anchor
+  [curl]=/usr/bin/curl                               # push pull mode on sh hosts
   [ieee-data]=/usr/share/ieee-data/oui.csv          # vendors: go generate ./discover, --vendors
   [python3-winrm]=/usr/lib/python3/dist-packages/winrm/__init__.py  # independent WinRM client: emulator fidelity
 )
