@@ -41,7 +41,8 @@ fuzz:
 	  ./internal/config:FuzzParseINI \
 	  ./discover:FuzzDecodeARP \
 	  ./discover:FuzzReadIEEECSV \
-	  ./push:FuzzParseList; do \
+	  ./push:FuzzParseList \
+	  ./inventories:FuzzUnixParsers; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
