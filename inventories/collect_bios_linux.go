@@ -20,14 +20,3 @@ func collectBIOS(ctx context.Context, inv *Inventory) error {
 	}
 	return nil
 }
-
-// chassisType names SMBIOS chassis types.
-func chassisType(code string) string {
-	names := map[string]string{"3": "Desktop", "4": "Low Profile Desktop", "6": "Mini Tower", "7": "Tower",
-		"8": "Portable", "9": "Laptop", "10": "Notebook", "13": "All in One", "17": "Main Server Chassis",
-		"23": "Rack Mount Chassis", "1": "Other", "2": "Unknown"}
-	if n, ok := names[code]; ok {
-		return n
-	}
-	return code
-}

@@ -292,3 +292,11 @@ func SubnetOf(ip net.IP, m net.IPMask) string {
 
 // humanMB renders bytes as MB, as OCS sections count.
 func humanMB(bytes uint64) string { return fmt.Sprint(bytes / (1 << 20)) }
+
+func parseIPv4(s string) net.IP {
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return nil
+	}
+	return ip.To4()
+}
