@@ -43,6 +43,9 @@ type Config struct {
 	PrologFreq int
 	// Log receives the server's logs (default slog.Default()).
 	Log *slog.Logger
+	// InstallersDir holds agent binaries served by /download
+	// (muster-agent-OS-ARCH[.exe]).
+	InstallersDir string
 	// Now is the server's clock (default time.Now); tests move it.
 	Now func() time.Time
 }
@@ -102,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ocsinventory", s.handleOCS)
 	mux.HandleFunc("/ocsinventory/", s.handleOCS)
+	mux.HandleFunc("POST /activate", s.handleActivate)
+	mux.HandleFunc("POST /deactivate", s.handleDeactivate)
+	mux.HandleFunc("GET /download", s.handleDownload)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /api/v1/devices", s.requireToken(http.HandlerFunc(s.handleDevices)))
 	mux.Handle("GET /api/v1/devices/{id}", s.requireToken(http.HandlerFunc(s.handleDevice)))

@@ -114,10 +114,10 @@ func (a *app) listDevices() error {
 		return a.emit(devs)
 	}
 	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tDEVICEID\tNAME\tOS\tIP\tCPUS\tMEMORY\tTAG\tLAST INVENTORY")
+	fmt.Fprintln(tw, "ID\tDEVICEID\tNAME\tOS\tIP\tCPUS\tMEMORY\tCLIENT\tTAG\tLAST INVENTORY")
 	for _, d := range devs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d MB\t%s\t%s\n", d.ID, d.DeviceID, dash(d.Name),
-			dash(d.OSName), dash(d.IPAddr), d.CPUs, d.MemoryMB, dash(d.Tag), when(d.LastInventory))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d MB\t%s\t%s\t%s\n", d.ID, d.DeviceID, dash(d.Name),
+			dash(d.OSName), dash(d.IPAddr), d.CPUs, d.MemoryMB, dash(d.Client), dash(d.Tag), when(d.LastInventory))
 	}
 	return tw.Flush()
 }
@@ -155,6 +155,7 @@ func (a *app) showDevice(ref string) error {
 	row("IP", dash(d.IPAddr))
 	row("CPUs", fmt.Sprintf("%d × %s", d.CPUs, dash(inv.Hardware.ProcessorType)))
 	row("Memory", fmt.Sprintf("%d MB", d.MemoryMB))
+	row("Client", dash(d.Client))
 	row("Tag", dash(d.Tag))
 	row("Agent", dash(d.UserAgent))
 	row("First seen", when(d.FirstSeen))

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +55,19 @@ committed to disk before the agent gets its reply.`,
 	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq"} {
 		a.bind(f, "server."+name, name)
 	}
+	client := &cobra.Command{Use: "client", Short: "Manage clients and their activation codes"}
+	client.AddCommand(&cobra.Command{
+		Use:   "add NAME",
+		Short: "Create a client with a new activation code (10 letters A-Z, never changed)",
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.addClient(args[0]) },
+	}, &cobra.Command{
+		Use:   "list",
+		Short: "List clients, their codes and device counts",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.listClients() },
+	})
+	cmd.AddCommand(client)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "token",
 		Short: "Replace the API bearer token and print the new one",
@@ -80,6 +94,7 @@ func (a *app) runServer() error {
 		AgentPassword: v.GetString("server.agent-password"),
 		MaxBody:       v.GetInt64("server.max-body"),
 		Frequency:     v.GetInt("server.frequency"),
+		InstallersDir: filepath.Join(a.dataDir(), "installers"),
 		PrologFreq:    v.GetInt("server.prolog-freq"),
 		Log:           a.log,
 	}, st)
@@ -121,4 +136,42 @@ func (a *app) rotateToken() error {
 	}
 	fmt.Fprintf(a.out, "New API token (the old one no longer works):\n  %s\n", token)
 	return nil
+}
+
+func (a *app) addClient(name string) error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := server.AddClient(context.Background(), st, name)
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(c)
+	}
+	fmt.Fprintf(a.out, "client %s: activation code %s\n", c.Name, c.Code)
+	return nil
+}
+
+func (a *app) listClients() error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cs, err := st.Clients(context.Background())
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(cs)
+	}
+	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLIENT\tCODE\tDEVICES\tCREATED")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", c.Name, c.Code, c.Devices, when(c.Created))
+	}
+	return tw.Flush()
 }

@@ -248,8 +248,8 @@ func (s *SQLite) SaveInventory(ctx context.Context, deviceID string, inv *invent
 	var res SaveResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := meta.Received.Unix()
-		var old int64
-		err := tx.QueryRowContext(ctx, `SELECT id, checksum FROM devices WHERE deviceid = ?`, deviceID).Scan(&res.ID, &old)
+		var old, lastdate int64
+		err := tx.QueryRowContext(ctx, `SELECT id, checksum, lastdate FROM devices WHERE deviceid = ?`, deviceID).Scan(&res.ID, &old, &lastdate)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			res.Created = true
@@ -263,10 +263,13 @@ func (s *SQLite) SaveInventory(ctx context.Context, deviceID string, inv *invent
 		case err != nil:
 			return err
 		}
+		// A device activated before its first inventory exists without
+		// one: its first inventory is treated as a new device's.
+		first := res.Created || lastdate == 0
 		sum, hasSum := inv.Checksum()
 		// devices.checksum accumulates "changed since last looked at" bits,
 		// as OCS's hardware.CHECKSUM does; a new device changed everywhere.
-		rewriteAll := res.Created || !hasSum
+		rewriteAll := first || !hasSum
 		newSum := old | int64(sum) | 1
 		if rewriteAll {
 			newSum = int64(inventories.AllChecksumBits)
@@ -289,7 +292,7 @@ func (s *SQLite) SaveInventory(ctx context.Context, deviceID string, inv *invent
 		if err := writeSections(ctx, tx, res.ID, inv, rewriteAll, sum); err != nil {
 			return err
 		}
-		res.AccountUpdate, res.AccountInfo, err = syncAccountInfo(ctx, tx, res.ID, inv.AccountInfo, res.Created)
+		res.AccountUpdate, res.AccountInfo, err = syncAccountInfo(ctx, tx, res.ID, inv.AccountInfo, first)
 		return err
 	})
 	if err != nil {
@@ -445,7 +448,8 @@ func (s *SQLite) SaveEvent(ctx context.Context, ev Event) error {
 
 const deviceColumns = `d.id, d.deviceid, d.name, d.osname, d.osversion, d.arch, d.ipaddr, d.ipsrc,
 	d.memory_mb, d.cpus, COALESCE((SELECT keyvalue FROM accountinfo a WHERE a.device_id = d.id AND a.keyname = 'TAG'), ''),
-	d.useragent, d.checksum, d.fidelity, d.quality, d.first_seen, d.lastdate, d.lastcome`
+	d.useragent, d.checksum, d.fidelity, d.quality, d.first_seen, d.lastdate, d.lastcome,
+	COALESCE((SELECT name FROM clients c WHERE c.id = d.client_id), '')`
 
 type scanner interface{ Scan(...any) error }
 
@@ -453,7 +457,7 @@ func scanDevice(sc scanner) (Device, error) {
 	var d Device
 	var first, last, come int64
 	err := sc.Scan(&d.ID, &d.DeviceID, &d.Name, &d.OSName, &d.OSVersion, &d.Arch, &d.IPAddr, &d.IPSource,
-		&d.MemoryMB, &d.CPUs, &d.Tag, &d.UserAgent, &d.Checksum, &d.Fidelity, &d.Quality, &first, &last, &come)
+		&d.MemoryMB, &d.CPUs, &d.Tag, &d.UserAgent, &d.Checksum, &d.Fidelity, &d.Quality, &first, &last, &come, &d.Client)
 	d.FirstSeen = unix(first)
 	d.LastInventory = unix(last)
 	d.LastContact = unix(come)
@@ -549,6 +553,74 @@ func (s *SQLite) Device(ctx context.Context, ref string) (*DeviceDetail, error) 
 		inv.AccountInfo = append(inv.AccountInfo, a)
 	}
 	return &DeviceDetail{Device: d, Inventory: inv}, arows.Err()
+}
+
+// AddClient implements Store.
+func (s *SQLite) AddClient(ctx context.Context, name, code string) (Client, error) {
+	now := time.Now()
+	r, err := s.w.ExecContext(ctx, `INSERT INTO clients(name, code, created) VALUES (?, ?, ?)`, name, code, now.Unix())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return Client{}, fmt.Errorf("client %q or code %s: %w", name, code, ErrExists)
+		}
+		return Client{}, fmt.Errorf("add client %q: %w", name, err)
+	}
+	id, _ := r.LastInsertId()
+	return Client{ID: id, Name: name, Code: code, Created: unix(now.Unix())}, nil
+}
+
+// Clients implements Store.
+func (s *SQLite) Clients(ctx context.Context) ([]Client, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, c.code, c.created,
+		(SELECT COUNT(*) FROM devices d WHERE d.client_id = c.id) FROM clients c ORDER BY c.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	defer rows.Close()
+	out := []Client{}
+	for rows.Next() {
+		var c Client
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Name, &c.Code, &created, &c.Devices); err != nil {
+			return nil, err
+		}
+		c.Created = unix(created)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Activate implements Store.
+func (s *SQLite) Activate(ctx context.Context, code, deviceID string, now time.Time) (Client, error) {
+	var c Client
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var created int64
+		err := tx.QueryRowContext(ctx, `SELECT id, name, code, created FROM clients WHERE code = ?`, code).Scan(&c.ID, &c.Name, &c.Code, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrUnknownCode
+		}
+		if err != nil {
+			return err
+		}
+		c.Created = unix(created)
+		_, err = tx.ExecContext(ctx, `INSERT INTO devices(deviceid, first_seen, client_id, activated) VALUES (?, ?, ?, ?)
+			ON CONFLICT(deviceid) DO UPDATE SET client_id = excluded.client_id, activated = excluded.activated`,
+			deviceID, now.Unix(), c.ID, now.Unix())
+		return err
+	})
+	return c, err
+}
+
+// Deactivate implements Store.
+func (s *SQLite) Deactivate(ctx context.Context, deviceID string) error {
+	r, err := s.w.ExecContext(ctx, `UPDATE devices SET client_id = NULL, activated = 0 WHERE deviceid = ?`, deviceID)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return fmt.Errorf("device %s: %w", deviceID, ErrNotFound)
+	}
+	return nil
 }
 
 // RotateAPIToken implements Store.

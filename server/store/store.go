@@ -35,6 +35,16 @@ type Store interface {
 	// id or its DEVICEID.
 	Device(ctx context.Context, ref string) (*DeviceDetail, error)
 
+	// AddClient creates a client with its activation code.
+	AddClient(ctx context.Context, name, code string) (Client, error)
+	// Clients lists the clients with their device counts.
+	Clients(ctx context.Context) ([]Client, error)
+	// Activate binds the device (created if the server has not seen it
+	// yet) to the client of code: ErrUnknownCode if there is none.
+	Activate(ctx context.Context, code, deviceID string, now time.Time) (Client, error)
+	// Deactivate unbinds the device from its client.
+	Deactivate(ctx context.Context, deviceID string) error
+
 	// RotateAPIToken replaces every API token with one of the given hash.
 	RotateAPIToken(ctx context.Context, hash string) error
 	// HasAPIToken reports whether an API token was ever set.
@@ -44,6 +54,21 @@ type Store interface {
 
 	// Close flushes pending contact statistics and closes the store.
 	Close() error
+}
+
+// ErrUnknownCode is returned by Activate for a code no client has.
+var ErrUnknownCode = errors.New("unknown activation code")
+
+// ErrExists is returned by AddClient for a name or code already taken.
+var ErrExists = errors.New("already exists")
+
+// Client is a customer whose devices activate with its code.
+type Client struct {
+	ID      int64     `json:"id"`
+	Name    string    `json:"name"`
+	Code    string    `json:"code"`
+	Created time.Time `json:"created"`
+	Devices int       `json:"devices"`
 }
 
 // ContactState is what a PROLOG decision needs about a device.
@@ -96,6 +121,7 @@ type Device struct {
 	MemoryMB      int64     `json:"memory_mb"`
 	CPUs          int64     `json:"cpus"`
 	Tag           string    `json:"tag"`
+	Client        string    `json:"client,omitempty"`
 	UserAgent     string    `json:"useragent"`
 	Checksum      int64     `json:"checksum"`
 	Fidelity      int64     `json:"fidelity"`

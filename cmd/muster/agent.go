@@ -1,0 +1,402 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/kardianos/service"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"muster/agent"
+)
+
+func defaultWorkDir() string {
+	if runtime.GOOS == "windows" {
+		if pd := os.Getenv("ProgramData"); pd != "" {
+			return filepath.Join(pd, "muster", "agent")
+		}
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/muster-agent"
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "muster-agent")
+	}
+	return "muster-agent"
+}
+
+func (a *app) agentCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "The endpoint agent: inventory, activation, the service loop",
+		Long: `The muster agent runs on each endpoint and never listens on the network. It
+speaks the OCS agent protocol, so it reports to muster's server or to a real
+OCS server: a PROLOG, then the inventory when the server asks for it.
+
+Its identity (DEVICEID) and state live in --work-dir. Flags mirror the OCS
+agents' switches; --ocs-config reads an existing ocsinventory.ini or
+ocsinventory-agent.cfg. Credentials given to install-service are saved sealed
+in the work directory, never in clear text.`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.String("server", "", "server URL (http(s)://host/ocsinventory)")
+	pf.Bool("ssl", true, "verify the server's certificate (--ssl=false to skip, for tests only)")
+	pf.String("ca", "", "CA bundle (PEM) to verify the server against")
+	pf.String("user", "", "HTTP user, when the server asks for one")
+	pf.String("pwd", "", "HTTP password")
+	pf.Int("proxy-type", 0, "0 no proxy (the environment's), 1 HTTP")
+	pf.String("proxy", "", "proxy host")
+	pf.Int("proxy-port", 0, "proxy port")
+	pf.String("work-dir", defaultWorkDir(), "directory of the agent's identity, state and settings")
+	pf.String("tag", "", "TAG sent with the first inventory (the server's value wins afterwards)")
+	pf.Bool("notag", false, "send no TAG")
+	pf.Bool("debug", false, "log debug messages")
+	pf.Bool("uid", false, "make a new DEVICEID")
+	pf.String("ocs-config", "", "read settings from an OCS agent config (ocsinventory.ini, ocsinventory-agent.cfg)")
+	for _, n := range []string{"server", "ssl", "ca", "user", "pwd", "proxy-type", "proxy", "proxy-port", "work-dir", "tag", "notag", "debug", "uid", "ocs-config"} {
+		a.bind(pf, "agent."+n, n)
+	}
+
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "One PROLOG → inventory cycle (or write the inventory with --local / --xml)",
+		Example: `  muster agent run --server https://muster:8443/ocsinventory --ca ca.pem
+  muster agent run --local /tmp/out   # DEVICEID.ocs, importable with muster inventory import`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.agentRun(cmd.Flags()) },
+	}
+	rf := run.Flags()
+	rf.Bool("force", false, "send the inventory whatever the server says")
+	rf.String("local", "", "write DEVICEID.ocs (zlib) to this directory instead of sending (--local DIR or --local=DIR)")
+	rf.String("xml", "", "write DEVICEID.xml (plain) to this directory instead of sending")
+
+	svc := &cobra.Command{
+		Use:   "service",
+		Short: "Run the agent loop: calls every PROLOG_FREQ hours, the first call at a random time",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentService() },
+	}
+	activate := &cobra.Command{
+		Use:   "activate CODE",
+		Short: "Bind this machine to a client with its 10-letter activation code",
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentActivate(args[0]) },
+	}
+	deactivate := &cobra.Command{
+		Use:   "deactivate",
+		Short: "Unbind this machine from its client",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentDeactivate() },
+	}
+	install := &cobra.Command{
+		Use:   "install-service",
+		Short: "Install and start the agent as a system service (systemd, Windows service manager)",
+		Long: `Install and start the agent as a system service. The settings given here are
+saved in the work directory (password sealed) and the service runs with them.
+An activation code given with --activation, or carried in this binary's name
+(muster-agent_ABCDEFGHIJ), activates the agent unless it is already active.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.agentInstall(cmd.Flags()) },
+	}
+	install.Flags().String("activation", "", "activation code to activate with at install")
+	uninstall := &cobra.Command{
+		Use:   "uninstall-service",
+		Short: "Stop and remove the agent's system service",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentUninstall(false) },
+	}
+	remove := &cobra.Command{
+		Use:   "remove",
+		Short: "Uninstall the agent, keeping its configuration and identity",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentUninstall(false) },
+	}
+	removeClean := &cobra.Command{
+		Use:   "removeclean",
+		Short: "Uninstall the agent and wipe its configuration, activation and identity",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentUninstall(true) },
+	}
+	cmd.AddCommand(run, svc, activate, deactivate, install, uninstall, remove, removeClean)
+	return cmd
+}
+
+func (a *app) workDir() string {
+	d, _ := filepath.Abs(a.v.GetString("agent.work-dir"))
+	return d
+}
+
+// agentSettings merges, in precedence: flags and environment, an OCS
+// config file, the settings saved by install-service.
+func (a *app) agentSettings() (agent.Settings, error) {
+	v := a.v
+	s := agent.Settings{}
+	if saved, err := agent.LoadSettings(a.workDir()); err != nil {
+		return s, err
+	} else if saved != nil {
+		s = *saved
+	} else {
+		s.SSL = true
+	}
+	if f := v.GetString("agent.ocs-config"); f != "" {
+		ocs, unknown, err := agent.ReadOCSConfig(f)
+		if err != nil {
+			return s, err
+		}
+		for _, k := range unknown {
+			a.log.Debug("ocs config key not used by muster", "file", f, "key", k)
+		}
+		for k, val := range ocs {
+			switch k {
+			case "server":
+				s.Server = val
+			case "ssl":
+				s.SSL = val == "1" || strings.EqualFold(val, "true")
+			case "ca":
+				s.CA = val
+			case "user":
+				s.User = val
+			case "pwd":
+				s.Password = val
+			case "tag":
+				s.Tag = val
+			case "notag":
+				s.NoTag = val == "1"
+			case "proxy":
+				s.Proxy = val
+			}
+		}
+	}
+	set := func(key string, f func()) {
+		if v.IsSet("agent."+key) && v.GetString("agent."+key) != "" {
+			f()
+		}
+	}
+	set("server", func() { s.Server = v.GetString("agent.server") })
+	if v.IsSet("agent.ssl") {
+		s.SSL = v.GetBool("agent.ssl")
+	}
+	set("ca", func() { s.CA = v.GetString("agent.ca") })
+	set("user", func() { s.User = v.GetString("agent.user") })
+	set("pwd", func() { s.Password = v.GetString("agent.pwd") })
+	set("tag", func() { s.Tag = v.GetString("agent.tag") })
+	if v.GetBool("agent.notag") {
+		s.NoTag = true
+	}
+	if pt := v.GetInt("agent.proxy-type"); pt != 0 {
+		if pt != 1 {
+			return s, fmt.Errorf("--proxy-type %d: muster supports 0 (none) and 1 (HTTP)", pt)
+		}
+		host := v.GetString("agent.proxy")
+		if host == "" {
+			return s, errors.New("--proxy-type 1 needs --proxy")
+		}
+		s.Proxy = fmt.Sprintf("http://%s:%d", host, v.GetInt("agent.proxy-port"))
+	}
+	return s, nil
+}
+
+func (a *app) newAgent(needServer bool) (*agent.Agent, agent.Settings, error) {
+	s, err := a.agentSettings()
+	if err != nil {
+		return nil, s, err
+	}
+	if a.v.GetBool("agent.debug") {
+		a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	ag := &agent.Agent{WorkDir: a.workDir(), Tag: s.Tag, NoTag: s.NoTag, NewID: a.v.GetBool("agent.uid"), Log: a.log}
+	if s.Server != "" {
+		c, err := agent.NewClient(agent.Config{Server: s.Server, SSL: s.SSL, CA: s.CA, User: s.User, Password: s.Password, Proxy: s.Proxy})
+		if err != nil {
+			return nil, s, err
+		}
+		ag.Client = c
+	} else if needServer {
+		return nil, s, errors.New("no server: --server URL (or install-service, which saves it)")
+	}
+	return ag, s, nil
+}
+
+func (a *app) agentRun(f *pflag.FlagSet) error {
+	local, _ := f.GetString("local")
+	xml, _ := f.GetString("xml")
+	force, _ := f.GetBool("force")
+	ag, _, err := a.newAgent(local == "" && xml == "")
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var res agent.Result
+	switch {
+	case local != "":
+		res, err = ag.WriteLocal(ctx, local, false)
+	case xml != "":
+		res, err = ag.WriteLocal(ctx, xml, true)
+	default:
+		res, err = ag.Run(ctx, force)
+	}
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(res)
+	}
+	switch {
+	case res.File != "":
+		fmt.Fprintf(a.out, "inventory of %s written to %s\n", res.DeviceID, res.File)
+	case res.Sent:
+		fmt.Fprintf(a.out, "inventory of %s sent (CHECKSUM %d)\n", res.DeviceID, res.Checksum)
+	default:
+		fmt.Fprintf(a.out, "%s: the server answered %s; no inventory sent (next contact in %d h)\n", res.DeviceID, res.Response, res.PrologFreq)
+	}
+	return nil
+}
+
+// program adapts the service loop to kardianos/service.
+type program struct {
+	a      *app
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (p *program) Start(s service.Service) error {
+	ag, _, err := p.a.newAgent(true)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan error, 1)
+	go func() { p.done <- (&agent.Service{Agent: ag}).Run(ctx) }()
+	return nil
+}
+
+func (p *program) Stop(s service.Service) error {
+	p.cancel()
+	<-p.done
+	return nil
+}
+
+func (a *app) serviceFor(args []string) (service.Service, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return service.New(&program{a: a}, &service.Config{
+		Name: "muster-agent", DisplayName: "muster agent", Description: "Inventories this machine for muster (OCS-compatible).",
+		Executable: exe, Arguments: args,
+	})
+}
+
+func (a *app) agentService() error {
+	s, err := a.serviceFor(nil)
+	if err != nil {
+		return err
+	}
+	return s.Run() // under systemd or the service manager, or in the foreground
+}
+
+func (a *app) agentActivate(code string) error {
+	ag, _, err := a.newAgent(true)
+	if err != nil {
+		return err
+	}
+	client, err := ag.Activate(context.Background(), code)
+	if err != nil {
+		return fmt.Errorf("activation with code %s failed: %w", strings.ToUpper(code), err)
+	}
+	fmt.Fprintf(a.out, "activated for client %s\n", client)
+	return nil
+}
+
+func (a *app) agentDeactivate() error {
+	ag, _, err := a.newAgent(false)
+	if err != nil {
+		return err
+	}
+	if err := ag.Deactivate(context.Background()); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.out, "deactivated")
+	return nil
+}
+
+var exeCodeRe = regexp.MustCompile(`_([A-Z]{10})(\.exe)?$`)
+
+func (a *app) agentInstall(f *pflag.FlagSet) error {
+	ag, s, err := a.newAgent(true)
+	if err != nil {
+		return err
+	}
+	if err := s.Save(a.workDir()); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	code, _ := f.GetString("activation")
+	if exe, err := os.Executable(); err == nil && code == "" {
+		if m := exeCodeRe.FindStringSubmatch(filepath.Base(exe)); m != nil {
+			code = m[1]
+		}
+	}
+	if code != "" {
+		st, err := agent.LoadState(a.workDir())
+		if err != nil {
+			return err
+		}
+		if st.Client != "" {
+			fmt.Fprintf(a.out, "already active for client %s: activation code %s not used\n", st.Client, code)
+		} else if client, err := ag.Activate(context.Background(), code); err != nil {
+			return fmt.Errorf("activation with code %s failed: %w", code, err)
+		} else {
+			fmt.Fprintf(a.out, "activated for client %s\n", client)
+		}
+	}
+	svc, err := a.serviceFor([]string{"agent", "service", "--work-dir", a.workDir()})
+	if err != nil {
+		return err
+	}
+	if err := svc.Install(); err != nil {
+		return fmt.Errorf("install service: %w", err)
+	}
+	if err := svc.Start(); err != nil {
+		return fmt.Errorf("start service: %w", err)
+	}
+	fmt.Fprintf(a.out, "muster-agent service installed and started (settings in %s)\n", a.workDir())
+	return nil
+}
+
+// agentUninstall removes the service; clean also wipes the work
+// directory: settings, activation and identity.
+func (a *app) agentUninstall(clean bool) error {
+	svc, err := a.serviceFor(nil)
+	if err != nil {
+		return err
+	}
+	if st, err := svc.Status(); err == nil && st != service.StatusUnknown {
+		svc.Stop()
+		if err := svc.Uninstall(); err != nil {
+			return fmt.Errorf("uninstall service: %w", err)
+		}
+		fmt.Fprintln(a.out, "muster-agent service removed")
+	} else {
+		fmt.Fprintln(a.out, "no muster-agent service installed")
+	}
+	if clean {
+		if err := os.RemoveAll(a.workDir()); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "removed %s (settings, activation, identity)\n", a.workDir())
+	} else {
+		fmt.Fprintf(a.out, "kept %s (settings and identity)\n", a.workDir())
+	}
+	return nil
+}

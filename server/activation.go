@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"regexp"
+
+	"muster/inventories/ocsxml"
+	"muster/server/store"
+)
+
+// ActivationCodeRe is the shape of an activation code: 10 letters A-Z.
+var ActivationCodeRe = regexp.MustCompile(`^[A-Z]{10}$`)
+
+// NewActivationCode draws 10 letters A-Z uniformly (26^10 ≈ 1.4·10^14).
+func NewActivationCode() string {
+	b := make([]byte, 10)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(26))
+		b[i] = byte('A' + n.Int64())
+	}
+	return string(b)
+}
+
+// AddClient creates a client with a fresh code, drawing again in the
+// unlikely case the code is taken.
+func AddClient(ctx context.Context, st store.Store, name string) (store.Client, error) {
+	if name == "" {
+		return store.Client{}, errors.New("client name is empty")
+	}
+	for i := 0; i < 5; i++ {
+		c, err := st.AddClient(ctx, name, NewActivationCode())
+		if !errors.Is(err, store.ErrExists) {
+			return c, err
+		}
+		if cs, lerr := st.Clients(ctx); lerr == nil {
+			for _, x := range cs {
+				if x.Name == name {
+					return store.Client{}, fmt.Errorf("client %q already exists (code %s)", name, x.Code)
+				}
+			}
+		}
+	}
+	return store.Client{}, errors.New("could not draw a free activation code")
+}
+
+// ActivationRequest is what `muster agent activate` posts.
+type ActivationRequest struct {
+	Code     string `json:"code"`
+	DeviceID string `json:"deviceid"`
+}
+
+// ActivationReply answers it.
+type ActivationReply struct {
+	Client string `json:"client,omitempty"`
+	// Result is ACT-n on failure, with its meaning and, for ACT-0, an
+	// error id to quote.
+	Result  string `json:"result,omitempty"`
+	Message string `json:"message,omitempty"`
+	ErrorID string `json:"error_id,omitempty"`
+}
+
+// ActMeanings explains the activation result codes.
+var ActMeanings = map[string]string{
+	"ACT-0": "unhandled server error: quote the error id to support",
+	"ACT-1": "malformed or corrupted request",
+	"ACT-2": "invalid activation code (usually mis-keyed)",
+	"ACT-3": "the client directory is unavailable",
+	"ACT-4": "creating the agent failed: try again",
+}
+
+func (s *Server) actFail(w http.ResponseWriter, status int, code string, err error) {
+	rep := ActivationReply{Result: code, Message: ActMeanings[code]}
+	if code == "ACT-0" {
+		b := make([]byte, 6)
+		rand.Read(b)
+		rep.ErrorID = hex.EncodeToString(b)
+	}
+	s.log.Warn("activation refused", "result", code, "error_id", rep.ErrorID, "err", err)
+	writeJSON(w, status, rep)
+}
+
+// handleActivate binds an agent's device to the client of its code.
+func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.actFail(w, http.StatusInternalServerError, "ACT-0", fmt.Errorf("panic: %v", p))
+		}
+	}()
+	if s.cfg.AgentUser != "" && !s.agentAuthOK(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="OCS Inventory"`)
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+		return
+	}
+	var req ActivationRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+		s.actFail(w, http.StatusBadRequest, "ACT-1", err)
+		return
+	}
+	if !ActivationCodeRe.MatchString(req.Code) || !ocsxml.ValidDeviceID(req.DeviceID) {
+		s.actFail(w, http.StatusBadRequest, "ACT-1", fmt.Errorf("code %q, deviceid %q", req.Code, req.DeviceID))
+		return
+	}
+	if _, err := s.store.Clients(r.Context()); err != nil {
+		s.actFail(w, http.StatusServiceUnavailable, "ACT-3", err)
+		return
+	}
+	c, err := s.store.Activate(r.Context(), req.Code, req.DeviceID, s.cfg.Now())
+	switch {
+	case errors.Is(err, store.ErrUnknownCode):
+		s.actFail(w, http.StatusNotFound, "ACT-2", err)
+	case err != nil:
+		s.actFail(w, http.StatusInternalServerError, "ACT-4", err)
+	default:
+		s.log.Info("device activated", "deviceid", req.DeviceID, "client", c.Name)
+		writeJSON(w, http.StatusOK, ActivationReply{Client: c.Name})
+	}
+}
+
+// handleDeactivate unbinds an agent's device from its client.
+func (s *Server) handleDeactivate(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.AgentUser != "" && !s.agentAuthOK(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="OCS Inventory"`)
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+		return
+	}
+	var req ActivationRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil || !ocsxml.ValidDeviceID(req.DeviceID) {
+		s.actFail(w, http.StatusBadRequest, "ACT-1", err)
+		return
+	}
+	if err := s.store.Deactivate(r.Context(), req.DeviceID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.actFail(w, http.StatusInternalServerError, "ACT-0", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ActivationReply{})
+}
