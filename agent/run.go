@@ -27,6 +27,9 @@ type Agent struct {
 	NewID bool
 	// Collect gathers the inventory (default: every registered collector).
 	Collect func(ctx context.Context) *inventories.Inventory
+	// Scan runs IPDISCOVER when an elected agent is asked to (default
+	// ScanNetwork).
+	Scan ScanFunc
 	// Hostname and Now are the machine's name and clock (tests set them).
 	Hostname func() (string, error)
 	Now      func() time.Time
@@ -49,6 +52,9 @@ func (a *Agent) defaults() {
 	if a.Log == nil {
 		a.Log = slog.Default()
 	}
+	if a.Scan == nil {
+		a.Scan = ScanNetwork
+	}
 }
 
 // Result says what a run did.
@@ -63,6 +69,8 @@ type Result struct {
 	Checksum uint32 `json:"checksum,omitempty"`
 	// AccountUpdate is set when the server sent its account info.
 	AccountUpdate bool `json:"account_update,omitempty"`
+	// Scanned is the network scanned for IPDISCOVER, if asked.
+	Scanned string `json:"ipdiscover,omitempty"`
 	// File is the .ocs or .xml written in local mode.
 	File string `json:"file,omitempty"`
 }
@@ -113,6 +121,8 @@ func (a *Agent) Run(ctx context.Context, force bool) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{DeviceID: st.DeviceID}
+	var scanNet string
+	var scanLatency time.Duration
 	if !force {
 		root, err := a.Client.Post(ctx, ocsxml.Marshal(ocsxml.RequestDecl, ocsxml.NewRequest(st.DeviceID, ocsxml.QueryProlog, nil)))
 		if err != nil {
@@ -136,8 +146,22 @@ func (a *Agent) Run(ctx context.Context, force bool) (Result, error) {
 			a.Log.Info("the server does not want an inventory now", "response", pr.Response)
 			return res, nil
 		}
+		scanNet, scanLatency, _ = ipdiscoverRequest(pr)
 	}
 	inv := a.inventory(ctx, st)
+	if scanNet != "" {
+		// Elected: scan the network and send what was found. A failed scan
+		// sends no IPDISCOVER section, and the server will elect another.
+		start := time.Now()
+		hosts, err := a.Scan(ctx, scanNet, scanLatency)
+		if err != nil {
+			a.Log.Warn("ipdiscover scan failed", "network", scanNet, "err", err)
+		} else {
+			a.Log.Info("ipdiscover scan", "network", scanNet, "latency", scanLatency, "hosts", len(hosts), "took", time.Since(start).Round(time.Millisecond))
+		}
+		inv.IPDiscover = hosts
+		res.Scanned = scanNet
+	}
 	digests := Digests(inv)
 	res.Checksum = Checksum(st.LastState, digests)
 	inv.Hardware.Checksum = strconv.FormatUint(uint64(res.Checksum), 10)

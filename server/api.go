@@ -75,3 +75,24 @@ func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, d)
 	}
 }
+
+func (s *Server) handleNetmap(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	m, err := s.store.Netmap(r.Context(), q.Get("unknown") == "1" || q.Get("unknown") == "true", q.Get("subnet"))
+	if err != nil {
+		s.log.Error("api: netmap", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) handleSubnets(w http.ResponseWriter, r *http.Request) {
+	sn, err := s.store.Subnets(r.Context())
+	if err != nil {
+		s.log.Error("api: subnets", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, sn)
+}

@@ -169,6 +169,19 @@ func (s *Server) prolog(w http.ResponseWriter, r *http.Request, req *ocsxml.Requ
 	}
 	if s.cfg.Frequency != -1 {
 		reply.Options = append(reply.Options, s.downloadOption())
+		if st.Known {
+			opt, freq, err := s.ipdiscoverOption(r.Context(), req.DeviceID, reply.PrologFreq, now)
+			if err != nil {
+				return err
+			}
+			reply.PrologFreq = freq
+			if opt != nil {
+				// The results travel in the inventory: SEND, whatever
+				// FREQUENCY says.
+				reply.Options = append(reply.Options, *opt)
+				reply.Response = ocsxml.Send
+			}
+		}
 	}
 	writeReply(w, reply.Node())
 	return nil
@@ -209,6 +222,7 @@ func (s *Server) inventory(w http.ResponseWriter, r *http.Request, req *ocsxml.R
 	if err != nil {
 		return err
 	}
+	s.afterInventory(r.Context(), req.DeviceID, r.UserAgent(), inv, now)
 	sum, _ := inv.Checksum()
 	s.log.Info("inventory stored", "deviceid", req.DeviceID, "id", res.ID, "new", res.Created,
 		"name", inv.Hardware.Name, "checksum", sum, "softwares", len(inv.Softwares))

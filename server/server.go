@@ -111,6 +111,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /api/v1/devices", s.requireToken(http.HandlerFunc(s.handleDevices)))
 	mux.Handle("GET /api/v1/devices/{id}", s.requireToken(http.HandlerFunc(s.handleDevice)))
+	mux.Handle("GET /api/v1/network", s.requireToken(http.HandlerFunc(s.handleNetmap)))
+	mux.Handle("GET /api/v1/subnets", s.requireToken(http.HandlerFunc(s.handleSubnets)))
 	return mux
 }
 

@@ -67,7 +67,7 @@ committed to disk before the agent gets its reply.`,
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.listClients() },
 	})
-	cmd.AddCommand(client)
+	cmd.AddCommand(client, a.serverConfigCmd())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "token",
 		Short: "Replace the API bearer token and print the new one",

@@ -45,6 +45,27 @@ type Store interface {
 	// Deactivate unbinds the device from its client.
 	Deactivate(ctx context.Context, deviceID string) error
 
+	// Option and SetOption read and set server options ("" = default).
+	Option(ctx context.Context, name string) (string, error)
+	SetOption(ctx context.Context, name, value string) error
+	Options(ctx context.Context) (map[string]string, error)
+	// ElectionOf is a device's IPDISCOVER standing; Elected lists the
+	// elected devices by subnet.
+	ElectionOf(ctx context.Context, deviceID string) (Election, error)
+	Elected(ctx context.Context) (map[string][]Election, error)
+	// SetElection sets a device's standing (mode -1 removes it);
+	// ReplaceElection moves victim's election to deviceID.
+	SetElection(ctx context.Context, deviceID string, mode int, subnet string, now time.Time) error
+	ReplaceElection(ctx context.Context, victim, deviceID, subnet string, now time.Time) error
+	// RecordScan stores an elected agent's IPDISCOVER results.
+	RecordScan(ctx context.Context, deviceID, subnet, mask string, hosts []inventories.DiscoveredHost, vendor func(mac string) string, now time.Time) (int, error)
+	// Netmap lists the devices seen; Subnets sums up each subnet.
+	Netmap(ctx context.Context, unknownOnly bool, subnet string) ([]NetmapEntry, error)
+	Subnets(ctx context.Context) ([]Subnet, error)
+	// SetSchedule and Schedule handle a subnet's rescan interval.
+	SetSchedule(ctx context.Context, subnet string, every time.Duration) error
+	Schedule(ctx context.Context, subnet string) (time.Duration, time.Time, error)
+
 	// RotateAPIToken replaces every API token with one of the given hash.
 	RotateAPIToken(ctx context.Context, hash string) error
 	// HasAPIToken reports whether an API token was ever set.

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"muster/discover"
+	"muster/inventories"
+	"muster/inventories/ocsxml"
+	"muster/server/election"
+	"muster/server/store"
+)
+
+// Option names of IPDISCOVER, as OCS calls them, with their checks.
+var ipdiscoverOptions = map[string]func(string) error{
+	"IPDISCOVER":                  intIn(0, 100),
+	"IPDISCOVER_LATENCY":          intIn(10, 60000), // ms, OCS's minimum is 10
+	"IPDISCOVER_MAX_ALIVE":        intIn(1, 3650),   // days
+	"IPDISCOVER_BETTER_THRESHOLD": floatIn(0, 365),  // days
+	"IPDISCOVER_NO_POSTPONE":      intIn(0, 1),
+}
+
+func intIn(lo, hi int) func(string) error {
+	return func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want a whole number from %d to %d", lo, hi)
+		}
+		return nil
+	}
+}
+
+func floatIn(lo, hi float64) func(string) error {
+	return func(s string) error {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < lo || f > hi {
+			return fmt.Errorf("want a number from %g to %g", lo, hi)
+		}
+		return nil
+	}
+}
+
+// OptionNames lists the options `muster server config` knows.
+func OptionNames() []string {
+	return []string{"IPDISCOVER", "IPDISCOVER_LATENCY", "IPDISCOVER_MAX_ALIVE", "IPDISCOVER_BETTER_THRESHOLD", "IPDISCOVER_NO_POSTPONE"}
+}
+
+// SetOption checks and sets a server option; "" restores the default.
+func SetOption(ctx context.Context, st store.Store, name, value string) error {
+	name = strings.ToUpper(name)
+	check, ok := ipdiscoverOptions[name]
+	if !ok {
+		return fmt.Errorf("unknown option %q (known: %s)", name, strings.Join(OptionNames(), ", "))
+	}
+	if value != "" {
+		if err := check(value); err != nil {
+			return fmt.Errorf("%s=%q: %w", name, value, err)
+		}
+	}
+	return st.SetOption(ctx, name, value)
+}
+
+// ElectionOptions reads the IPDISCOVER options, defaults as OCS ships them.
+func ElectionOptions(ctx context.Context, st store.Store) (election.Options, error) {
+	o := election.Defaults
+	all, err := st.Options(ctx)
+	if err != nil {
+		return o, err
+	}
+	if v, ok := all["IPDISCOVER"]; ok {
+		o.Max, _ = strconv.Atoi(v)
+	}
+	if v, ok := all["IPDISCOVER_LATENCY"]; ok {
+		ms, _ := strconv.Atoi(v)
+		o.Latency = time.Duration(ms) * time.Millisecond
+	}
+	if v, ok := all["IPDISCOVER_MAX_ALIVE"]; ok {
+		d, _ := strconv.Atoi(v)
+		o.MaxAlive = time.Duration(d) * 24 * time.Hour
+	}
+	if v, ok := all["IPDISCOVER_BETTER_THRESHOLD"]; ok {
+		o.BetterThreshold, _ = strconv.ParseFloat(v, 64)
+	}
+	o.NoPostpone = all["IPDISCOVER_NO_POSTPONE"] == "1"
+	return o, nil
+}
+
+// ipdiscoverOption returns the PROLOG option for an elected device, when
+// its subnet is due a scan, and the PROLOG_FREQ it should call back with.
+func (s *Server) ipdiscoverOption(ctx context.Context, deviceID string, freq int, now time.Time) (*ocsxml.Option, int, error) {
+	e, err := s.store.ElectionOf(ctx, deviceID)
+	if err != nil || (e.Mode != int(election.Auto) && e.Mode != int(election.Forced)) {
+		return nil, freq, nil
+	}
+	o, err := ElectionOptions(ctx, s.store)
+	if err != nil || o.Max == 0 {
+		return nil, freq, err
+	}
+	every, last, err := s.store.Schedule(ctx, e.Subnet)
+	if err != nil {
+		return nil, freq, err
+	}
+	if every > 0 {
+		// Call back often enough to catch the next rescan.
+		freq = min(freq, max(1, int(math.Ceil(every.Hours()))))
+		if now.Sub(last) < every {
+			return nil, freq, nil // not due
+		}
+	}
+	// Always with IPDISC_LAT: the Unix agent 2.10 dies on a bare PARAM.
+	return &ocsxml.Option{Name: "IPDISCOVER", Params: []ocsxml.Param{{
+		Attrs: []ocsxml.Attr{{Name: "IPDISC_LAT", Value: strconv.Itoa(int(o.Latency.Milliseconds()))}},
+		Text:  e.Subnet,
+	}}}, freq, nil
+}
+
+// afterInventory stores an elected agent's scan and runs the election
+// for the device, as OCS does after each inventory.
+func (s *Server) afterInventory(ctx context.Context, deviceID, userAgent string, inv *inventories.Inventory, now time.Time) {
+	o, err := ElectionOptions(ctx, s.store)
+	if err != nil || o.Max == 0 {
+		return
+	}
+	e, err := s.store.ElectionOf(ctx, deviceID)
+	if err != nil {
+		s.log.Error("ipdiscover: election of device", "deviceid", deviceID, "err", err)
+		return
+	}
+	reported := len(inv.IPDiscover) > 0
+	if reported && (e.Mode == int(election.Auto) || e.Mode == int(election.Forced)) {
+		mask := ""
+		for _, n := range inv.Networks {
+			if n.IPSubnet == e.Subnet {
+				mask = n.IPMask
+			}
+		}
+		vendors := discover.BuiltinVendors()
+		n, err := s.store.RecordScan(ctx, deviceID, e.Subnet, mask, inv.IPDiscover, func(mac string) string {
+			hw, err := net.ParseMAC(mac)
+			if err != nil {
+				return ""
+			}
+			return vendors.Lookup(hw)
+		}, now)
+		if err != nil {
+			s.log.Error("ipdiscover: store scan", "deviceid", deviceID, "err", err)
+		} else {
+			s.log.Info("ipdiscover results stored", "deviceid", deviceID, "subnet", e.Subnet, "hosts", n)
+		}
+	}
+	elected, err := s.store.Elected(ctx)
+	if err != nil {
+		s.log.Error("ipdiscover: elected", "err", err)
+		return
+	}
+	by := map[string][]election.Agent{}
+	for sub, es := range elected {
+		for _, x := range es {
+			by[sub] = append(by[sub], election.Agent{DeviceID: x.DeviceID, Quality: x.Quality, Fidelity: x.Fidelity,
+				LastDate: x.LastDate, Mode: election.Mode(x.Mode), Subnet: x.Subnet, UserAgent: x.UserAgent})
+		}
+	}
+	a := election.Agent{DeviceID: deviceID, UserAgent: userAgent, Quality: e.Quality, Fidelity: e.Fidelity,
+		LastDate: e.LastDate, Mode: election.Mode(e.Mode), Subnet: e.Subnet}
+	for _, n := range inv.Networks {
+		a.Networks = append(a.Networks, election.Network{Description: n.Description, Status: n.Status, Mask: n.IPMask, Subnet: n.IPSubnet})
+	}
+	d := election.Decide(a, by, reported, o, now)
+	switch d.Action {
+	case election.Elect:
+		err = s.store.SetElection(ctx, deviceID, int(election.Auto), d.Subnet, now)
+	case election.Replace:
+		err = s.store.ReplaceElection(ctx, d.Victim, deviceID, d.Subnet, now)
+	case election.Unelect:
+		err = s.store.SetElection(ctx, deviceID, -1, "", now)
+	default:
+		return
+	}
+	if err != nil {
+		s.log.Error("ipdiscover: apply election", "deviceid", deviceID, "err", err)
+		return
+	}
+	s.log.Info("ipdiscover election", "deviceid", deviceID, "action", []string{"keep", "elect", "replace", "unelect"}[d.Action],
+		"subnet", d.Subnet, "victim", d.Victim, "reason", d.Reason)
+}
