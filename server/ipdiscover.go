@@ -170,7 +170,9 @@ func (s *Server) afterInventory(ctx context.Context, deviceID, userAgent string,
 	for _, n := range inv.Networks {
 		a.Networks = append(a.Networks, election.Network{Description: n.Description, Status: n.Status, Mask: n.IPMask, Subnet: n.IPSubnet})
 	}
-	d := election.Decide(a, by, reported, o, now)
+	// "Reported nothing" counts only when a PROLOG asked for a scan.
+	_, asked := s.scanAsked.LoadAndDelete(deviceID)
+	d := election.Decide(a, by, reported || !asked, o, now)
 	switch d.Action {
 	case election.Elect:
 		err = s.store.SetElection(ctx, deviceID, int(election.Auto), d.Subnet, now)

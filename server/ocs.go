@@ -180,6 +180,7 @@ func (s *Server) prolog(w http.ResponseWriter, r *http.Request, req *ocsxml.Requ
 				// FREQUENCY says.
 				reply.Options = append(reply.Options, *opt)
 				reply.Response = ocsxml.Send
+				s.scanAsked.Store(req.DeviceID, now)
 			}
 		}
 	}

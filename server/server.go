@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"muster/inventories/ocsxml"
@@ -83,6 +84,10 @@ type Server struct {
 	cfg   Config
 	store store.Store
 	log   *slog.Logger
+	// scanAsked holds the devices a PROLOG asked to run IPDISCOVER, until
+	// their inventory: only those lose their election for reporting
+	// nothing (an agent not asked, its subnet not due, keeps it).
+	scanAsked sync.Map
 }
 
 // New returns a server over st. It does not listen; see Handler and Serve.

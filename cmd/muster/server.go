@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +54,9 @@ committed to disk before the agent gets its reply.`,
 	f.Int64("max-body", server.DefaultMaxBody, "largest request body in bytes, compressed or inflated")
 	f.Int("frequency", 0, "days an inventory stays valid before agents are asked again (0 = every contact, -1 = never)")
 	f.Int("prolog-freq", server.DefaultPrologFreq, "hours between agent contacts, told to agents in every PROLOG reply")
-	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq"} {
+	f.String("clock-offset-file", "", "tests: a file holding a duration (e.g. 360h) added to the server's clock, read at every use")
+	f.MarkHidden("clock-offset-file")
+	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "clock-offset-file"} {
 		a.bind(f, "server."+name, name)
 	}
 	client := &cobra.Command{Use: "client", Short: "Manage clients and their activation codes"}
@@ -97,6 +101,7 @@ func (a *app) runServer() error {
 		InstallersDir: filepath.Join(a.dataDir(), "installers"),
 		PrologFreq:    v.GetInt("server.prolog-freq"),
 		Log:           a.log,
+		Now:           offsetClock(v.GetString("server.clock-offset-file")),
 	}, st)
 	if err != nil {
 		return err
@@ -174,4 +179,23 @@ func (a *app) listClients() error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", c.Name, c.Code, c.Devices, when(c.Created))
 	}
 	return tw.Flush()
+}
+
+// offsetClock returns the server's clock: time.Now, plus the duration in
+// file when one is given (tests move the server's time with it).
+func offsetClock(file string) func() time.Time {
+	if file == "" {
+		return time.Now
+	}
+	return func() time.Time {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return time.Now()
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(string(b)))
+		if err != nil {
+			return time.Now()
+		}
+		return time.Now().Add(d)
+	}
 }

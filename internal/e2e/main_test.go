@@ -70,7 +70,13 @@ type serverProc struct {
 // token is empty when the data dir already had one.
 func startServer(t *testing.T, dataDir string, args ...string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(musterBin, append([]string{"-o", "json", "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, args...)...)
+	return startServerCmd(t, exec.Command(musterBin, append([]string{"-o", "json", "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, args...)...), dataDir)
+}
+
+// startServerCmd starts a `muster -o json server …` command (in a bed's
+// operator namespace, say) and waits for its ready line.
+func startServerCmd(t *testing.T, cmd *exec.Cmd, dataDir string) *serverProc {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -145,4 +151,14 @@ func muster(t *testing.T, wantFail bool, args ...string) (string, string) {
 		t.Fatalf("muster %v: err=%v\nstdout:\n%s\nstderr:\n%s", args, err, out.String(), errb.String())
 	}
 	return out.String(), errb.String()
+}
+
+func testenvTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and %s is not installed", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
 }

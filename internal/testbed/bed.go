@@ -274,14 +274,24 @@ func (b *Bed) build(ctx context.Context) error {
 	for _, h := range b.hosts {
 		fmt.Fprintf(&hostsFile, "%s\t%s %s\n", h.IP, h.Name, strings.SplitN(h.Name, ".", 2)[0])
 	}
-	// Inside the operator (via `ip netns exec`), names resolve from this
-	// hosts file only; resolv.conf points at loopback, so no query ever
-	// leaves the bed.
-	if err := writeEtc(b.Operator, map[string]string{
+	// Inside the operator and every host (via `ip netns exec`), names
+	// resolve from this hosts file only; resolv.conf points at loopback,
+	// so no query ever leaves the bed.
+	etc := map[string]string{
 		"hosts":       hostsFile.String(),
 		"resolv.conf": "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
-	}); err != nil {
+	}
+	seen := map[string]bool{b.Operator: true}
+	if err := writeEtc(b.Operator, etc); err != nil {
 		return err
+	}
+	for _, h := range b.hosts {
+		if !seen[h.Netns] {
+			seen[h.Netns] = true
+			if err := writeEtc(h.Netns, etc); err != nil {
+				return err
+			}
+		}
 	}
 	return b.startSSH(ctx)
 }
