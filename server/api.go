@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -95,4 +96,40 @@ func (s *Server) handleSubnets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, sn)
+}
+
+// handlePushRecord stores push outcomes posted by muster push --server.
+func (s *Server) handlePushRecord(w http.ResponseWriter, r *http.Request) {
+	var recs []store.PushHost
+	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<20)).Decode(&recs); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{"want a JSON array of push records: " + err.Error()})
+		return
+	}
+	for _, p := range recs {
+		if p.Host == "" || p.Name == "" || p.Outcome == "" {
+			writeJSON(w, http.StatusBadRequest, apiError{"a record needs host, name and outcome"})
+			return
+		}
+		if p.At.IsZero() {
+			p.At = s.cfg.Now()
+		}
+		if err := s.store.RecordPush(r.Context(), p); err != nil {
+			s.log.Error("api: record push", "err", err)
+			writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"recorded": len(recs)})
+}
+
+// handlePushQueue lists the hosts waiting for a push (?due=1: only those
+// the network map has seen again).
+func (s *Server) handlePushQueue(w http.ResponseWriter, r *http.Request) {
+	q, err := s.store.PushQueue(r.Context(), r.URL.Query().Get("due") == "1")
+	if err != nil {
+		s.log.Error("api: push queue", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, q)
 }

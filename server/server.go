@@ -118,6 +118,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/devices/{id}", s.requireToken(http.HandlerFunc(s.handleDevice)))
 	mux.Handle("GET /api/v1/network", s.requireToken(http.HandlerFunc(s.handleNetmap)))
 	mux.Handle("GET /api/v1/subnets", s.requireToken(http.HandlerFunc(s.handleSubnets)))
+	mux.Handle("POST /api/v1/push/records", s.requireToken(http.HandlerFunc(s.handlePushRecord)))
+	mux.Handle("GET /api/v1/push/queue", s.requireToken(http.HandlerFunc(s.handlePushQueue)))
 	return mux
 }
 

@@ -91,13 +91,58 @@ The exit status is non-zero when any host is not ok.`,
 	f.String("retry-from", "", "push to the hosts of this response file that were not ok")
 	f.String("resume", "", "continue the run of this response file: skip hosts it already has")
 	f.Bool("dry-run", false, "show what would run where, and stop")
+	f.String("token", "", "API token of the muster server at --server: record every outcome there (unreachable hosts queued)")
+	f.Bool("queue", false, "push to the hosts of the server's retry queue that the network map has seen again")
 	for _, n := range []string{"file", "installer", "mode", "url", "sha256", "preset", "command", "server", "activation",
 		"remote-dir", "transport", "user", "password", "password-file", "key", "ssh-agent", "known-hosts", "strict-host-keys",
 		"winrm-ca", "insecure", "ntlm", "winrm-shell", "concurrency", "timeout", "handshake-timeout", "retries",
-		"retry-wait", "retry-failed", "response", "format", "retry-from", "resume", "dry-run"} {
+		"retry-wait", "retry-failed", "response", "format", "retry-from", "resume", "dry-run", "token", "queue"} {
 		a.bind(f, "push."+n, n)
 	}
+	queue := &cobra.Command{
+		Use:   "queue",
+		Short: "List the hosts left unreachable, and which the network map has seen again (due)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.pushQueue() },
+	}
+	queue.Flags().AddFlagSet(cmd.Flags())
+	cmd.AddCommand(queue)
 	return cmd
+}
+
+func (a *app) remote() (*push.Remote, error) {
+	token := a.v.GetString("push.token")
+	if token == "" {
+		return nil, nil
+	}
+	return push.NewRemote(a.v.GetString("push.server"), token)
+}
+
+func (a *app) pushQueue() error {
+	r, err := a.remote()
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return errors.New("the queue lives on the muster server: --server URL --token TOKEN")
+	}
+	q, err := r.Queue(context.Background(), false)
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(q)
+	}
+	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tFAILED AT\tDUE\tSEEN AGAIN")
+	for _, h := range q {
+		due, seen := "no", "-"
+		if h.Due {
+			due, seen = "yes", when(h.SeenAt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Host, when(h.At), due, seen)
+	}
+	return tw.Flush()
 }
 
 func (a *app) runPush(args []string) error {
@@ -115,7 +160,30 @@ func (a *app) runPush(args []string) error {
 
 	// Hosts, all checked before anything else happens.
 	var hosts []push.Host
-	if from := get("retry-from"); from != "" {
+	remote, err := a.remote()
+	if err != nil {
+		return err
+	}
+	if a.v.GetBool("push.queue") {
+		if remote == nil {
+			return errors.New("--queue takes its hosts from the muster server: --server URL --token TOKEN")
+		}
+		q, err := remote.Queue(context.Background(), true)
+		if err != nil {
+			return err
+		}
+		for _, qh := range q {
+			h, err := push.ParseHost(qh.Host)
+			if err != nil {
+				return fmt.Errorf("queued host %q: %w", qh.Host, err)
+			}
+			hosts = append(hosts, h)
+		}
+		if len(hosts) == 0 {
+			fmt.Fprintln(os.Stderr, "push: no queued host has been seen again: nothing to do")
+			return nil
+		}
+	} else if from := get("retry-from"); from != "" {
 		if len(args) > 0 || get("file") != "" {
 			return errors.New("--retry-from takes its hosts from the response file: give no other hosts")
 		}
@@ -186,10 +254,22 @@ func (a *app) runPush(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prog := newPushProgress(len(hosts))
+	if remote != nil {
+		// Every finished host is also recorded on the muster server.
+		prog.hook = func(e push.Event) {
+			prog.event(e)
+			if !e.Done {
+				return
+			}
+			if err := remote.Record(context.Background(), e.Record); err != nil {
+				a.log.Warn("could not record the outcome on the server", "host", e.Record.Host, "err", err)
+			}
+		}
+	}
 	r := &push.Runner{Dialers: dialers, Default: def, Job: job,
 		Concurrency: v.GetInt("push.concurrency"), HostTimeout: v.GetDuration("push.timeout"),
 		Retries: v.GetInt("push.retries"), RetryWait: v.GetDuration("push.retry-wait"),
-		RetryFailed: v.GetBool("push.retry-failed"), Out: out, Progress: prog.event}
+		RetryFailed: v.GetBool("push.retry-failed"), Out: out, Progress: prog.dispatch}
 	start := time.Now()
 	sum, runErr := r.Run(ctx, hosts)
 	prog.finish()
@@ -351,8 +431,9 @@ func (a *app) dryRun(hosts []push.Host, def push.Scheme, job *push.Job, password
 }
 
 // pushProgress shows the run: a bar on a terminal, a line per event
-// otherwise.
+// otherwise; hook, when set, sees every event instead (and calls event).
 type pushProgress struct {
+	hook  func(push.Event)
 	mu    sync.Mutex
 	total int
 	done  int
@@ -401,6 +482,14 @@ func (p *pushProgress) event(e push.Event) {
 		line += ": " + e.Record.Error
 	}
 	fmt.Fprintln(os.Stderr, line)
+}
+
+func (p *pushProgress) dispatch(e push.Event) {
+	if p.hook != nil {
+		p.hook(e)
+		return
+	}
+	p.event(e)
 }
 
 func (p *pushProgress) finish() {

@@ -66,6 +66,11 @@ type Store interface {
 	SetSchedule(ctx context.Context, subnet string, every time.Duration) error
 	Schedule(ctx context.Context, subnet string) (time.Duration, time.Time, error)
 
+	// RecordPush stores a host's push outcome (unreachable ones queued);
+	// PushQueue lists the queue, or only the hosts due.
+	RecordPush(ctx context.Context, p PushHost) error
+	PushQueue(ctx context.Context, dueOnly bool) ([]PushHost, error)
+
 	// RotateAPIToken replaces every API token with one of the given hash.
 	RotateAPIToken(ctx context.Context, hash string) error
 	// HasAPIToken reports whether an API token was ever set.
