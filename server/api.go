@@ -3,10 +3,15 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
+	"muster/discover"
+	"muster/inventories"
 	"muster/server/store"
 )
 
@@ -132,4 +137,38 @@ func (s *Server) handlePushQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, q)
+}
+
+// NetworkReport is a one-off scan reported by muster discover --report.
+type NetworkReport struct {
+	Subnet string                       `json:"subnet"`
+	Mask   string                       `json:"mask"`
+	Hosts  []inventories.DiscoveredHost `json:"hosts"`
+}
+
+// handleNetworkReport stores a one-off scan in the network map.
+func (s *Server) handleNetworkReport(w http.ResponseWriter, r *http.Request) {
+	var rep NetworkReport
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<20)).Decode(&rep); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{"want {subnet, mask, hosts: [{ip, mac, name}]}: " + err.Error()})
+		return
+	}
+	if a, err := netip.ParseAddr(rep.Subnet); err != nil || !a.Is4() {
+		writeJSON(w, http.StatusBadRequest, apiError{fmt.Sprintf("subnet %q: want an IPv4 network address", rep.Subnet)})
+		return
+	}
+	vendors := discover.BuiltinVendors()
+	n, err := s.store.RecordScan(r.Context(), "", rep.Subnet, rep.Mask, rep.Hosts, func(mac string) string {
+		hw, err := net.ParseMAC(mac)
+		if err != nil {
+			return ""
+		}
+		return vendors.Lookup(hw)
+	}, s.cfg.Now())
+	if err != nil {
+		s.log.Error("api: network report", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"stored": n})
 }

@@ -119,6 +119,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/network", s.requireToken(http.HandlerFunc(s.handleNetmap)))
 	mux.Handle("GET /api/v1/subnets", s.requireToken(http.HandlerFunc(s.handleSubnets)))
 	mux.Handle("POST /api/v1/push/records", s.requireToken(http.HandlerFunc(s.handlePushRecord)))
+	mux.Handle("POST /api/v1/network/report", s.requireToken(http.HandlerFunc(s.handleNetworkReport)))
 	mux.Handle("GET /api/v1/push/queue", s.requireToken(http.HandlerFunc(s.handlePushQueue)))
 	return mux
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"muster/discover"
+	"muster/inventories"
 )
 
 func (a *app) discoverCmd() *cobra.Command {
@@ -55,7 +61,9 @@ Needs root or the CAP_NET_RAW capability.`,
 	f.Bool("names", true, "look names up by reverse DNS")
 	f.Duration("name-timeout", time.Second, "deadline of one name lookup")
 	f.String("vendors", "", "read vendors from this ieee-data directory (default: the table built in)")
-	for _, n := range []string{"iface", "latency", "fast", "rate", "retries", "timeout", "exclude", "force", "names", "name-timeout", "vendors"} {
+	f.String("report", "", "also report the scan to this muster server's network map (http(s)://host:port)")
+	f.String("token", "", "API token of the --report server")
+	for _, n := range []string{"iface", "latency", "fast", "rate", "retries", "timeout", "exclude", "force", "names", "name-timeout", "vendors", "report", "token"} {
 		a.bind(f, "discover."+n, n)
 	}
 	return cmd
@@ -116,9 +124,11 @@ func (a *app) runDiscover(args []string) error {
 	}()
 	stopBar := startBar(sc, len(targets), latency)
 	pr := newPrinter(a, out)
+	var found []inventories.DiscoveredHost
 	for r := range results {
 		stopBar.clear()
 		pr.print(r)
+		found = append(found, inventories.DiscoveredHost{IP: r.IP.String(), MAC: r.MAC.String(), Name: r.Name})
 	}
 	<-done
 	stopBar.finish()
@@ -131,7 +141,47 @@ func (a *app) runDiscover(args []string) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted")
 	}
-	return runErr
+	if runErr != nil {
+		return runErr
+	}
+	if u := v.GetString("discover.report"); u != "" {
+		subnet := ifc.Addr.Masked().Addr().String()
+		n, err := reportScan(u, v.GetString("discover.token"), subnet, net.IP(net.CIDRMask(ifc.Addr.Bits(), 32)).String(), found)
+		if err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "discover: %d hosts reported to %s\n", n, u)
+	}
+	return nil
+}
+
+// reportScan posts a one-off scan to a muster server's network map.
+func reportScan(server, token, subnet, mask string, hosts []inventories.DiscoveredHost) (int, error) {
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return 0, fmt.Errorf("%q: want the muster server's http(s) URL", server)
+	}
+	if token == "" {
+		return 0, errors.New("the server's API token is needed (--token)")
+	}
+	body, _ := json.Marshal(map[string]any{"subnet": subnet, "mask": mask, "hosts": hosts})
+	req, _ := http.NewRequest("POST", u.Scheme+"://"+u.Host+"/api/v1/network/report", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Stored int
+		Error  string
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, out.Error)
+	}
+	return out.Stored, nil
 }
 
 // bar is the progress bar on stderr, present only on a terminal.

@@ -97,6 +97,22 @@ func TestDiscoverSlash24(t *testing.T) {
 		got, _ := discoverOn(t, b, "--fast", "--timeout", "100ms", "10.77.0.0/24")
 		exactly(t, got, hosts, true)
 	})
+	t.Run("a one-off scan reported to the server's network map", func(t *testing.T) {
+		data := t.TempDir()
+		srv := startServerCmd(t, b.Command(musterBin, "-o", "json", "server", "--listen", "127.0.0.1:0", "--data-dir", data), data)
+		_, stderr := discoverOn(t, b, "--fast", "--timeout", "100ms", "--report", srv.Base, "--token", srv.Token, "10.77.0.0/24")
+		if !strings.Contains(stderr, "50 hosts reported") {
+			t.Fatalf("report: %s", stderr)
+		}
+		out, _ := muster(t, false, "network", "list", "-o", "json", "--data-dir", data)
+		var m []struct{ IP, MAC, Name string }
+		json.Unmarshal([]byte(out), &m)
+		byIP := map[string]found{}
+		for _, e := range m {
+			byIP[e.IP] = found{IP: e.IP, MAC: e.MAC, Name: e.Name}
+		}
+		exactly(t, byIP, hosts, true)
+	})
 	t.Run("paced at a latency", func(t *testing.T) {
 		got, _ := discoverOn(t, b, "--latency", "2ms", "--timeout", "100ms", "--names=false", "10.77.0.0/24")
 		exactly(t, got, hosts, false)

@@ -163,9 +163,11 @@ func (s *SQLite) ReplaceElection(ctx context.Context, victim, deviceID, subnet s
 func (s *SQLite) RecordScan(ctx context.Context, deviceID, subnet, mask string, hosts []inventories.DiscoveredHost, vendor func(mac string) string, now time.Time) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM devices WHERE deviceid = ?`, deviceID).Scan(&id); err != nil {
-			return err
+		var id sql.NullInt64 // no device: a one-off report (muster discover --report)
+		if deviceID != "" {
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM devices WHERE deviceid = ?`, deviceID).Scan(&id); err != nil {
+				return err
+			}
 		}
 		st, err := tx.PrepareContext(ctx, `INSERT INTO netmap(mac, ip, mask, subnet, name, vendor, first_seen, last_seen, seen_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
