@@ -42,7 +42,8 @@ fuzz:
 	  ./discover:FuzzDecodeARP \
 	  ./discover:FuzzReadIEEECSV \
 	  ./push:FuzzParseList \
-	  ./inventories:FuzzUnixParsers; do \
+	  ./inventories:FuzzUnixParsers \
+	  ./packages:FuzzParseInfo; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \

@@ -16,8 +16,15 @@ import (
 	"muster/server/store"
 )
 
-// Option names of IPDISCOVER, as OCS calls them, with their checks.
-var ipdiscoverOptions = map[string]func(string) error{
+// Server options, as OCS names them, with their checks.
+var serverOptions = map[string]func(string) error{
+	"DOWNLOAD":                    intIn(0, 1),
+	"DOWNLOAD_FRAG_LATENCY":       intIn(0, 3600), // s
+	"DOWNLOAD_CYCLE_LATENCY":      intIn(0, 3600), // s
+	"DOWNLOAD_PERIOD_LATENCY":     intIn(0, 3600), // s
+	"DOWNLOAD_PERIOD_LENGTH":      intIn(1, 100),
+	"DOWNLOAD_TIMEOUT":            intIn(1, 365),  // days
+	"DOWNLOAD_EXECUTION_TIMEOUT":  intIn(1, 1440), // min
 	"IPDISCOVER":                  intIn(0, 100),
 	"IPDISCOVER_LATENCY":          intIn(10, 60000), // ms, OCS's minimum is 10
 	"IPDISCOVER_MAX_ALIVE":        intIn(1, 3650),   // days
@@ -47,13 +54,15 @@ func floatIn(lo, hi float64) func(string) error {
 
 // OptionNames lists the options `muster server config` knows.
 func OptionNames() []string {
-	return []string{"IPDISCOVER", "IPDISCOVER_LATENCY", "IPDISCOVER_MAX_ALIVE", "IPDISCOVER_BETTER_THRESHOLD", "IPDISCOVER_NO_POSTPONE"}
+	return []string{"IPDISCOVER", "IPDISCOVER_LATENCY", "IPDISCOVER_MAX_ALIVE", "IPDISCOVER_BETTER_THRESHOLD", "IPDISCOVER_NO_POSTPONE",
+		"DOWNLOAD", "DOWNLOAD_FRAG_LATENCY", "DOWNLOAD_CYCLE_LATENCY", "DOWNLOAD_PERIOD_LATENCY", "DOWNLOAD_PERIOD_LENGTH",
+		"DOWNLOAD_TIMEOUT", "DOWNLOAD_EXECUTION_TIMEOUT"}
 }
 
 // SetOption checks and sets a server option; "" restores the default.
 func SetOption(ctx context.Context, st store.Store, name, value string) error {
 	name = strings.ToUpper(name)
-	check, ok := ipdiscoverOptions[name]
+	check, ok := serverOptions[name]
 	if !ok {
 		return fmt.Errorf("unknown option %q (known: %s)", name, strings.Join(OptionNames(), ", "))
 	}

@@ -135,6 +135,16 @@ func (s *Server) serveOCS(w http.ResponseWriter, r *http.Request) (query, device
 		if err := s.store.SaveEvent(r.Context(), ev); err != nil {
 			return query, deviceID, err
 		}
+		if query == ocsxml.QueryDownload {
+			// Unix agents put ID and ERR in attributes, Windows agents in
+			// elements: Fields has both.
+			id, code := ev.Fields["ID"], ev.Fields["ERR"]
+			ok, err := s.store.PackageResult(r.Context(), deviceID, id, code, now)
+			if err != nil {
+				return query, deviceID, err
+			}
+			s.log.Info("package result", "deviceid", deviceID, "package", id, "result", code, "assigned", ok)
+		}
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return query, deviceID, nil
@@ -168,7 +178,11 @@ func (s *Server) prolog(w http.ResponseWriter, r *http.Request, req *ocsxml.Requ
 		PrologFreq: s.cfg.PrologFreq,
 	}
 	if s.cfg.Frequency != -1 {
-		reply.Options = append(reply.Options, s.downloadOption())
+		opt, err := s.downloadOption(r.Context(), r, req.DeviceID, st.Known, now)
+		if err != nil {
+			return err
+		}
+		reply.Options = append(reply.Options, opt)
 		if st.Known {
 			opt, freq, err := s.ipdiscoverOption(r.Context(), req.DeviceID, reply.PrologFreq, now)
 			if err != nil {
@@ -198,18 +212,6 @@ func decide(frequency int, st store.ContactState, now time.Time) string {
 		return ocsxml.Send
 	}
 	return ocsxml.Stop
-}
-
-// downloadOption is the DOWNLOAD configuration every agent gets; package
-// deployment is off until packages are assigned.
-func (s *Server) downloadOption() ocsxml.Option {
-	attrs := []ocsxml.Attr{
-		{Name: "TYPE", Value: "CONF"}, {Name: "ON", Value: "0"},
-		{Name: "FRAG_LATENCY", Value: "60"}, {Name: "CYCLE_LATENCY", Value: "60"},
-		{Name: "PERIOD_LATENCY", Value: "60"}, {Name: "PERIOD_LENGTH", Value: "10"},
-		{Name: "TIMEOUT", Value: "7"}, {Name: "EXECUTION_TIMEOUT", Value: "120"},
-	}
-	return ocsxml.Option{Name: "DOWNLOAD", Params: []ocsxml.Param{{Attrs: attrs}}}
 }
 
 func (s *Server) inventory(w http.ResponseWriter, r *http.Request, req *ocsxml.Request, now time.Time) error {

@@ -47,6 +47,14 @@ type Config struct {
 	// InstallersDir holds agent binaries served by /download
 	// (muster-agent-OS-ARCH[.exe]).
 	InstallersDir string
+	// PackagesDir is the package store served under /download/ID/ (empty:
+	// no deployment).
+	PackagesDir string
+	// PackageInfoLoc and PackagePackLoc, host[:port]/path, tell agents
+	// where to fetch info files (always over HTTPS) and fragments (a web
+	// server or CDN holding a copy of the store); default: this server,
+	// as the agent reached it, /download.
+	PackageInfoLoc, PackagePackLoc string
 	// Now is the server's clock (default time.Now); tests move it.
 	Now func() time.Time
 }
@@ -113,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /activate", s.handleActivate)
 	mux.HandleFunc("POST /deactivate", s.handleDeactivate)
 	mux.HandleFunc("GET /download", s.handleDownload)
+	mux.HandleFunc("GET /download/{id}/{file}", s.handlePackageFile)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /api/v1/devices", s.requireToken(http.HandlerFunc(s.handleDevices)))
 	mux.Handle("GET /api/v1/devices/{id}", s.requireToken(http.HandlerFunc(s.handleDevice)))

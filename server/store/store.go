@@ -71,6 +71,17 @@ type Store interface {
 	RecordPush(ctx context.Context, p PushHost) error
 	PushQueue(ctx context.Context, dueOnly bool) ([]PushHost, error)
 
+	// AssignPackage assigns a package to a target and returns the number
+	// of devices it reaches; PackageOffers are the packages to offer a
+	// device (marked NOTIFIED); PackageResult records an agent's result;
+	// PackageStates lists a package's devices; ForgetPackage drops its
+	// assignments.
+	AssignPackage(ctx context.Context, pkgID string, t PackageTarget, force bool, now time.Time) (int, error)
+	PackageOffers(ctx context.Context, deviceID string, now time.Time) ([]PackageOffer, error)
+	PackageResult(ctx context.Context, deviceID, pkgID, code string, now time.Time) (bool, error)
+	PackageStates(ctx context.Context, pkgID string) ([]PackageState, error)
+	ForgetPackage(ctx context.Context, pkgID string) error
+
 	// RotateAPIToken replaces every API token with one of the given hash.
 	RotateAPIToken(ctx context.Context, hash string) error
 	// HasAPIToken reports whether an API token was ever set.

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"muster/inventories/ocsxml"
+	"muster/packages"
+)
+
+// downloadDefaults are the DOWNLOAD options as OCS ships them, with
+// deployment on: ON=0 would stop a stock agent's worker mid-download.
+var downloadDefaults = []struct{ option, attr, def string }{
+	{"DOWNLOAD", "ON", "1"},
+	{"DOWNLOAD_FRAG_LATENCY", "FRAG_LATENCY", "60"},
+	{"DOWNLOAD_CYCLE_LATENCY", "CYCLE_LATENCY", "60"},
+	{"DOWNLOAD_PERIOD_LATENCY", "PERIOD_LATENCY", "60"},
+	{"DOWNLOAD_PERIOD_LENGTH", "PERIOD_LENGTH", "10"},
+	{"DOWNLOAD_TIMEOUT", "TIMEOUT", "7"},
+	{"DOWNLOAD_EXECUTION_TIMEOUT", "EXECUTION_TIMEOUT", "120"},
+}
+
+// downloadOption is the DOWNLOAD option of a PROLOG reply: the worker's
+// configuration and, for a known device, the packages assigned to it and
+// not answered yet. Packages are never offered after a result, so a stock
+// agent never sees one that is in its history unless it is assigned again.
+func (s *Server) downloadOption(ctx context.Context, r *http.Request, deviceID string, known bool, now time.Time) (ocsxml.Option, error) {
+	opts, err := s.store.Options(ctx)
+	if err != nil {
+		return ocsxml.Option{}, err
+	}
+	conf := []ocsxml.Attr{{Name: "TYPE", Value: "CONF"}}
+	for _, d := range downloadDefaults {
+		v := opts[d.option]
+		if v == "" {
+			v = d.def
+		}
+		conf = append(conf, ocsxml.Attr{Name: d.attr, Value: v})
+	}
+	opt := ocsxml.Option{Name: "DOWNLOAD", Params: []ocsxml.Param{{Attrs: conf}}}
+	if !known || s.cfg.PackagesDir == "" {
+		return opt, nil
+	}
+	offers, err := s.store.PackageOffers(ctx, deviceID, now)
+	if err != nil || len(offers) == 0 {
+		return opt, err
+	}
+	info, pack := s.packageLocations(r)
+	for _, o := range offers {
+		force := "0"
+		if o.Force {
+			force = "1"
+		}
+		opt.Params = append(opt.Params, ocsxml.Param{Attrs: []ocsxml.Attr{
+			{Name: "TYPE", Value: "PACK"}, {Name: "ID", Value: o.ID},
+			{Name: "INFO_LOC", Value: info}, {Name: "PACK_LOC", Value: pack},
+			{Name: "CERT_PATH", Value: "INSTALL_PATH"}, {Name: "CERT_FILE", Value: "INSTALL_PATH/cacert.pem"},
+			{Name: "FORCE", Value: force}, {Name: "SCHEDULE", Value: ""}, {Name: "POSTCMD", Value: ""},
+		}})
+	}
+	s.log.Info("packages offered", "deviceid", deviceID, "count", len(offers), "info_loc", info, "pack_loc", pack)
+	return opt, nil
+}
+
+// packageLocations are INFO_LOC and PACK_LOC (host[:port]/path, no
+// scheme): the configured ones, or this server as the agent reached it.
+func (s *Server) packageLocations(r *http.Request) (info, pack string) {
+	info, pack = s.cfg.PackageInfoLoc, s.cfg.PackagePackLoc
+	if info == "" {
+		info = r.Host + "/download"
+	}
+	if pack == "" {
+		pack = info
+	}
+	return info, pack
+}
+
+// handlePackageFile serves a package's info and fragments,
+// /download/ID/info and /download/ID/ID-n, with Range and
+// If-Modified-Since (stock agents mirror; muster's agent resumes).
+func (s *Server) handlePackageFile(w http.ResponseWriter, r *http.Request) {
+	id, file := r.PathValue("id"), r.PathValue("file")
+	if s.cfg.PackagesDir == "" || !packageFileName(id, file) {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeFile(w, r, filepath.Join(packages.Dir(s.cfg.PackagesDir).Path(id), file))
+}
+
+// packageFileName admits info and ID-n only: nothing else of the store
+// (and nothing outside it) is served.
+func packageFileName(id, file string) bool {
+	if id == "" || strings.Trim(id, "0123456789") != "" {
+		return false
+	}
+	if file == "info" {
+		return true
+	}
+	n, ok := strings.CutPrefix(file, id+"-")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Package assignment target kinds.
+const (
+	TargetDevice = "device"
+	TargetClient = "client"
+	TargetTag    = "tag"
+	TargetAll    = "all"
+)
+
+// PackageTarget says which devices a package goes to: one device (its
+// DEVICEID or numeric id), the devices of a client (name or code), of a
+// TAG, or all of them.
+type PackageTarget struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value,omitempty"`
+}
+
+// PackageOffer is a package a PROLOG reply offers a device.
+type PackageOffer struct {
+	ID    string
+	Force bool
+}
+
+// PackageState is where a package stands on one device.
+type PackageState struct {
+	PackageID string    `json:"package_id"`
+	DeviceID  string    `json:"deviceid"`
+	Name      string    `json:"name"`
+	Force     bool      `json:"force"`
+	State     string    `json:"state"` // ASSIGNED, NOTIFIED or the agent's result
+	Updated   time.Time `json:"updated"`
+}
+
+// Stateless values of PackageState.State.
+const (
+	StateAssigned = "ASSIGNED"
+	StateNotified = "NOTIFIED"
+)
+
+// AssignPackage assigns pkgID to target and returns how many devices it
+// now reaches. Assigning again resets the devices' states, so the package
+// is offered once more (an agent runs it again only with force).
+func (s *SQLite) AssignPackage(ctx context.Context, pkgID string, t PackageTarget, force bool, now time.Time) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var devices *sql.Rows
+	switch t.Kind {
+	case TargetDevice:
+		devices, err = tx.QueryContext(ctx, `SELECT deviceid FROM devices WHERE deviceid = ? OR CAST(id AS TEXT) = ?`, t.Value, t.Value)
+	case TargetClient, TargetTag, TargetAll:
+		if t.Kind == TargetAll {
+			t.Value = ""
+		}
+		if _, err = tx.ExecContext(ctx, `INSERT INTO package_rules(package_id, kind, value, force) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO UPDATE SET force = excluded.force`, pkgID, t.Kind, t.Value, b2i(force)); err != nil {
+			return 0, err
+		}
+		devices, err = tx.QueryContext(ctx, `SELECT deviceid FROM devices d WHERE `+ruleMatch, t.Kind, t.Value)
+	default:
+		return 0, fmt.Errorf("assign: target kind %q: want device, client, tag or all", t.Kind)
+	}
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for devices.Next() {
+		var id string
+		if err := devices.Scan(&id); err != nil {
+			devices.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	devices.Close()
+	if err := devices.Err(); err != nil {
+		return 0, err
+	}
+	if t.Kind == TargetDevice && len(ids) == 0 {
+		return 0, fmt.Errorf("assign: device %q: %w", t.Value, ErrNotFound)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO package_states(package_id, deviceid, force, state, updated) VALUES (?, ?, ?, NULL, ?)
+			ON CONFLICT DO UPDATE SET force = excluded.force, state = NULL, updated = excluded.updated`,
+			pkgID, id, b2i(force), now.Unix()); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), tx.Commit()
+}
+
+// ruleMatch is true for a device d that rule (kind ?1, value ?2) covers.
+const ruleMatch = `(?1 = 'all'
+	OR (?1 = 'client' AND d.client_id IN (SELECT id FROM clients WHERE name = ?2 OR code = ?2))
+	OR (?1 = 'tag' AND EXISTS (SELECT 1 FROM accountinfo a WHERE a.device_id = d.id AND a.keyname = 'TAG' AND a.keyvalue = ?2)))`
+
+// PackageOffers returns the packages to offer deviceID in a PROLOG reply:
+// those assigned and not yet answered. It materialises the rules that
+// cover the device and marks what it returns NOTIFIED.
+func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Time) ([]PackageOffer, error) {
+	// Most PROLOGs have nothing to offer: find that out without a write.
+	var pending bool
+	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM package_rules)
+		OR EXISTS (SELECT 1 FROM package_states WHERE deviceid = ? AND (state IS NULL OR state = 'NOTIFIED'))`,
+		deviceID).Scan(&pending); err != nil || !pending {
+		return nil, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO package_states(package_id, deviceid, force, state, updated)
+		SELECT r.package_id, d.deviceid, r.force, NULL, ? FROM package_rules r JOIN devices d ON d.deviceid = ?
+		WHERE `+ruleMatchR, now.Unix(), deviceID); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT package_id, force FROM package_states
+		WHERE deviceid = ? AND (state IS NULL OR state = 'NOTIFIED') ORDER BY package_id`, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	var out []PackageOffer
+	for rows.Next() {
+		var o PackageOffer
+		if err := rows.Scan(&o.ID, &o.Force); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return nil, rows.Err()
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE package_states SET state = 'NOTIFIED', updated = ?
+		WHERE deviceid = ? AND state IS NULL`, now.Unix(), deviceID); err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
+}
+
+// ruleMatchR is ruleMatch over the columns of a package_rules row r.
+const ruleMatchR = `(r.kind = 'all'
+	OR (r.kind = 'client' AND d.client_id IN (SELECT id FROM clients WHERE name = r.value OR code = r.value))
+	OR (r.kind = 'tag' AND EXISTS (SELECT 1 FROM accountinfo a WHERE a.device_id = d.id AND a.keyname = 'TAG' AND a.keyvalue = r.value)))`
+
+// PackageResult records an agent's result for a package it was assigned;
+// it reports whether there was such an assignment.
+func (s *SQLite) PackageResult(ctx context.Context, deviceID, pkgID, code string, now time.Time) (bool, error) {
+	if code == "" {
+		code = "UNKNOWN_CODE"
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE package_states SET state = ?, updated = ? WHERE package_id = ? AND deviceid = ?`,
+		code, now.Unix(), pkgID, deviceID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// PackageStates lists where pkgID stands on each device it is assigned to.
+func (s *SQLite) PackageStates(ctx context.Context, pkgID string) ([]PackageState, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT p.package_id, p.deviceid, COALESCE(d.name, ''), p.force, COALESCE(p.state, 'ASSIGNED'), p.updated
+		FROM package_states p LEFT JOIN devices d ON d.deviceid = p.deviceid WHERE p.package_id = ? ORDER BY p.deviceid`, pkgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []PackageState{}
+	for rows.Next() {
+		var p PackageState
+		var at int64
+		if err := rows.Scan(&p.PackageID, &p.DeviceID, &p.Name, &p.Force, &p.State, &at); err != nil {
+			return nil, err
+		}
+		p.Updated = unix(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ForgetPackage removes every assignment of pkgID (the package was deleted).
+func (s *SQLite) ForgetPackage(ctx context.Context, pkgID string) error {
+	_, err1 := s.w.ExecContext(ctx, `DELETE FROM package_rules WHERE package_id = ?`, pkgID)
+	_, err2 := s.w.ExecContext(ctx, `DELETE FROM package_states WHERE package_id = ?`, pkgID)
+	return errors.Join(err1, err2)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
