@@ -90,7 +90,7 @@ keys of a command's flags sit under its name:
 	a.bind(pf, "output", "output")
 	a.bind(pf, "log-level", "log-level")
 	a.bind(pf, "data-dir", "data-dir")
-	root.AddCommand(a.serverCmd(), a.inventoryCmd(), a.discoverCmd(), a.pushCmd(), a.agentCmd(), a.networkCmd())
+	root.AddCommand(a.serverCmd(), a.inventoryCmd(), a.discoverCmd(), a.pushCmd(), a.agentCmd(), a.networkCmd(), a.packageCmd())
 	return root
 }
 

@@ -54,9 +54,11 @@ committed to disk before the agent gets its reply.`,
 	f.Int64("max-body", server.DefaultMaxBody, "largest request body in bytes, compressed or inflated")
 	f.Int("frequency", 0, "days an inventory stays valid before agents are asked again (0 = every contact, -1 = never)")
 	f.Int("prolog-freq", server.DefaultPrologFreq, "hours between agent contacts, told to agents in every PROLOG reply")
+	f.String("package-info-loc", "", "host[:port]/path agents fetch package info files from over HTTPS (default: this server/download)")
+	f.String("package-pack-loc", "", "host[:port]/path of a web server or CDN with a copy of the package store, for fragments (default: as info)")
 	f.String("clock-offset-file", "", "tests: a file holding a duration (e.g. 360h) added to the server's clock, read at every use")
 	f.MarkHidden("clock-offset-file")
-	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "clock-offset-file"} {
+	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file"} {
 		a.bind(f, "server."+name, name)
 	}
 	client := &cobra.Command{Use: "client", Short: "Manage clients and their activation codes"}
@@ -91,17 +93,20 @@ func (a *app) runServer() error {
 	defer st.Close()
 	v := a.v
 	srv, err := server.New(server.Config{
-		Listen:        v.GetString("server.listen"),
-		TLSCert:       v.GetString("server.tls-cert"),
-		TLSKey:        v.GetString("server.tls-key"),
-		AgentUser:     v.GetString("server.agent-user"),
-		AgentPassword: v.GetString("server.agent-password"),
-		MaxBody:       v.GetInt64("server.max-body"),
-		Frequency:     v.GetInt("server.frequency"),
-		InstallersDir: filepath.Join(a.dataDir(), "installers"),
-		PrologFreq:    v.GetInt("server.prolog-freq"),
-		Log:           a.log,
-		Now:           offsetClock(v.GetString("server.clock-offset-file")),
+		Listen:         v.GetString("server.listen"),
+		TLSCert:        v.GetString("server.tls-cert"),
+		TLSKey:         v.GetString("server.tls-key"),
+		AgentUser:      v.GetString("server.agent-user"),
+		AgentPassword:  v.GetString("server.agent-password"),
+		MaxBody:        v.GetInt64("server.max-body"),
+		Frequency:      v.GetInt("server.frequency"),
+		InstallersDir:  filepath.Join(a.dataDir(), "installers"),
+		PackagesDir:    a.packagesDir(),
+		PackageInfoLoc: v.GetString("server.package-info-loc"),
+		PackagePackLoc: v.GetString("server.package-pack-loc"),
+		PrologFreq:     v.GetInt("server.prolog-freq"),
+		Log:            a.log,
+		Now:            offsetClock(v.GetString("server.clock-offset-file")),
 	}, st)
 	if err != nil {
 		return err

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"muster/packages"
+	"muster/server/store"
+)
+
+func (a *app) packagesDir() string { return filepath.Join(a.dataDir(), "packages") }
+
+func (a *app) packageCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "package",
+		Short: "Build deployment packages and assign them to devices",
+		Long: `Packages are OCS Inventory NG deployment packages: an info file and fragments
+ID-1..n in DATA-DIR/packages/ID/, served by 'muster server' under /download/.
+Stock OCS agents and muster's agent download them, check the digest (MD5 for
+stock agents, SHA-256 for muster's), unpack, run the action and report a
+result (SUCCESS, SUCCESS_n, ERR_BAD_DIGEST, ...).
+
+Actions:
+  launch   run a file of the package (--command run.sh [args])
+  execute  run a command line in the unpacked package (--command "sh install.sh")
+  store    copy the package's content to a directory (--command /opt/app)
+
+A package is offered to a device until its agent reports a result; it is
+never run twice on a device unless assigned again with --force.`,
+	}
+	build := &cobra.Command{
+		Use:   "build [FILE|DIR]",
+		Short: "Build a package from a file, a directory, or an archive (.tar.gz, .tgz, .zip)",
+		Example: `  muster package build ./agent-setup --name "agent 2.1" --action execute --command "sh install.sh"
+  muster package build hotfix.tar.gz --name hotfix --action launch --command fix.sh --priority 3
+  muster package build --name reboot --action execute --command "shutdown -r +5"`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			o := packages.BuildOptions{}
+			o.Label, _ = f.GetString("name")
+			o.Action, _ = f.GetString("action")
+			o.Command, _ = f.GetString("command")
+			if p, _ := f.GetString("path"); p != "" && strings.EqualFold(o.Action, "store") && o.Command == "" {
+				o.Command = p
+			}
+			o.Priority, _ = f.GetInt("priority")
+			o.Proto, _ = f.GetString("proto")
+			size, _ := f.GetString("frag-size")
+			n, err := parseSize(size)
+			if err != nil {
+				return fmt.Errorf("--frag-size %q: %w", size, err)
+			}
+			o.FragSize = n
+			o.Notify.Text, _ = f.GetString("notify")
+			o.Notify.User = o.Notify.Text != ""
+			o.Notify.Countdown, _ = f.GetInt("notify-countdown")
+			src := ""
+			if len(args) == 1 {
+				src = args[0]
+			}
+			return a.packageBuild(src, o)
+		},
+	}
+	bf := build.Flags()
+	bf.String("name", "", "a label for lists")
+	bf.String("action", "", "launch, execute or store (required)")
+	bf.String("command", "", "launch: the file to run; execute: the command line; store: the target directory")
+	bf.String("path", "", "store: the target directory (same as --command)")
+	bf.Int("priority", 5, "0 (before everything else) to 10 (least often)")
+	bf.String("frag-size", "1MiB", "fragment size (e.g. 512KiB, 4MiB)")
+	bf.String("proto", "HTTPS", "scheme agents fetch fragments with: HTTPS or HTTP")
+	bf.String("notify", "", "Windows agents: text shown to the user before installing")
+	bf.Int("notify-countdown", 0, "Windows agents: seconds before installing anyway")
+	list := &cobra.Command{
+		Use: "list", Short: "List packages", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.packageList() },
+	}
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a package's info", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.packageShow(args[0]) },
+	}
+	del := &cobra.Command{
+		Use: "delete ID", Short: "Delete a package and its assignments", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.packageDelete(args[0]) },
+	}
+	assign := &cobra.Command{
+		Use:   "assign ID (--device D | --client C | --tag T | --all)",
+		Short: "Offer a package to devices at their next contact",
+		Long: `Assign a package to one device (DEVICEID or numeric id), to the devices of a
+client (name or activation code), of a TAG, or to all devices. Client, tag
+and all assignments also reach devices that appear later. Assigning again
+offers the package once more; agents that ran it already run it again only
+with --force.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			var targets []store.PackageTarget
+			for _, k := range []string{store.TargetDevice, store.TargetClient, store.TargetTag} {
+				if v, _ := f.GetString(k); v != "" {
+					targets = append(targets, store.PackageTarget{Kind: k, Value: v})
+				}
+			}
+			if all, _ := f.GetBool("all"); all {
+				targets = append(targets, store.PackageTarget{Kind: store.TargetAll})
+			}
+			if len(targets) != 1 {
+				return fmt.Errorf("give exactly one of --device, --client, --tag, --all")
+			}
+			force, _ := f.GetBool("force")
+			return a.packageAssign(args[0], targets[0], force)
+		},
+	}
+	af := assign.Flags()
+	af.String("device", "", "a device's DEVICEID or numeric id")
+	af.String("client", "", "a client's name or activation code")
+	af.String("tag", "", "devices with this TAG")
+	af.Bool("all", false, "every device, now and later")
+	af.Bool("force", false, "run it even on devices that ran it before")
+	status := &cobra.Command{
+		Use: "status ID", Short: "Where a package stands on each device it is assigned to", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.packageStatus(args[0]) },
+	}
+	cmd.AddCommand(build, list, show, del, assign, status)
+	return cmd
+}
+
+// parseSize reads 1048576, 512KiB, 4MiB, 1GiB (also K, M, G, KB, MB).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(strings.ToUpper(s), u.suffix) {
+			s, mult = s[:len(s)-len(u.suffix)], u.m
+			break
+		}
+	}
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != s {
+		return 0, fmt.Errorf("want a size such as 1MiB or 524288")
+	}
+	if n*mult < 1024 {
+		return 0, fmt.Errorf("fragments under 1 KiB make too many requests")
+	}
+	return n * mult, nil
+}
+
+func (a *app) packageBuild(src string, o packages.BuildOptions) error {
+	if src != "" {
+		if st, err := os.Stat(src); err == nil && !st.IsDir() && st.Size() > 32<<20 && !a.jsonOutput() {
+			bar := progressbar.DefaultBytes(st.Size(), "building")
+			o.Progress = func(n int64) { bar.Set64(n) }
+			defer bar.Finish()
+		}
+	}
+	info, err := packages.Build(packages.Dir(a.packagesDir()), src, o)
+	if err != nil {
+		return fmt.Errorf("package build: %w", err)
+	}
+	if a.jsonOutput() {
+		return a.emit(info)
+	}
+	fmt.Fprintf(a.out, "package %s built: %s, %s, %d bytes in %s\n  md5 %s\n  sha256 %s\nassign it: muster package assign %s --all\n",
+		info.ID, strings.ToLower(info.Action), dash(info.Label), info.Size, plural(info.Frags, "fragment", "fragments"),
+		dash(info.Digest), dash(info.SHA256), info.ID)
+	return nil
+}
+
+func (a *app) packageList() error {
+	list, err := packages.Dir(a.packagesDir()).List()
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		if list == nil {
+			list = []*packages.Info{}
+		}
+		return a.emit(list)
+	}
+	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tACTION\tPRI\tSIZE\tFRAGS\tCREATED")
+	for _, i := range list {
+		created := "-"
+		var sec int64
+		if _, err := fmt.Sscanf(i.ID, "%d", &sec); err == nil {
+			created = time.Unix(sec, 0).Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", i.ID, dash(i.Label), strings.ToLower(i.Action), i.Priority, i.Size, i.Frags, created)
+	}
+	return tw.Flush()
+}
+
+func (a *app) packageShow(id string) error {
+	info, err := packages.Dir(a.packagesDir()).Load(id)
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(info)
+	}
+	_, err = a.out.Write(info.Marshal())
+	return err
+}
+
+func (a *app) packageDelete(id string) error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := packages.Dir(a.packagesDir()).Delete(id); err != nil {
+		return err
+	}
+	if err := st.ForgetPackage(context.Background(), id); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "package %s deleted\n", id)
+	return nil
+}
+
+func (a *app) packageAssign(id string, t store.PackageTarget, force bool) error {
+	if _, err := packages.Dir(a.packagesDir()).Load(id); err != nil {
+		return err
+	}
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.AssignPackage(context.Background(), id, t, force, time.Now())
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(map[string]any{"package": id, "target": t, "force": force, "devices": n})
+	}
+	fmt.Fprintf(a.out, "package %s assigned to %s (%s now); offered at their next contact\n", id, describeTarget(t), plural(n, "device", "devices"))
+	return nil
+}
+
+func describeTarget(t store.PackageTarget) string {
+	if t.Kind == store.TargetAll {
+		return "all devices"
+	}
+	return t.Kind + " " + t.Value
+}
+
+func (a *app) packageStatus(id string) error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	states, err := st.PackageStates(context.Background(), id)
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(states)
+	}
+	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICEID\tNAME\tSTATE\tFORCE\tUPDATED")
+	for _, s := range states {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", s.DeviceID, dash(s.Name), s.State, s.Force, s.Updated.Format(time.DateTime))
+	}
+	return tw.Flush()
+}

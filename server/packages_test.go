@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"muster/inventories/ocsxml"
+	"muster/packages"
+	"muster/server/store"
+)
+
+func TestPackageOffersAndResults(t *testing.T) {
+	dir := t.TempDir()
+	ts := start(t, Config{PackagesDir: dir})
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "run.sh")
+	os.WriteFile(src, []byte("#!/bin/sh\n"), 0o755)
+	info, err := packages.Build(packages.Dir(dir), src, packages.BuildOptions{Action: "launch", Command: "run.sh", FragSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	packs := func() []ocsxml.Param {
+		r, err := ocsxml.ParsePrologReply(ts.reply(t, unixUA, prolog(sampleID)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []ocsxml.Param
+		for _, o := range r.Options {
+			if o.Name != "DOWNLOAD" {
+				continue
+			}
+			for _, p := range o.Params {
+				if p.Get("TYPE") == "PACK" {
+					out = append(out, p)
+				}
+			}
+		}
+		return out
+	}
+	ts.reply(t, unixUA, sampleBody(t)) // the device exists
+	if _, err := ts.store.AssignPackage(ctx, info.ID, store.PackageTarget{Kind: store.TargetAll}, false, ts.now); err != nil {
+		t.Fatal(err)
+	}
+	p := packs()
+	if len(p) != 1 || p[0].Get("ID") != info.ID || p[0].Get("FORCE") != "0" || !strings.HasSuffix(p[0].Get("INFO_LOC"), "/download") {
+		t.Fatalf("PACK params: %+v", p)
+	}
+	// Offered again until the agent answers (it may have crashed).
+	if p := packs(); len(p) != 1 {
+		t.Fatalf("NOTIFIED package not offered again: %+v", p)
+	}
+	// The files are served, with Range.
+	req, _ := http.NewRequest("GET", ts.URL+"/download/"+info.ID+"/"+packages.FragmentName(info.ID, 1), nil)
+	req.Header.Set("Range", "bytes=2-")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || int64(len(body)) != info.Size-2 {
+		t.Fatalf("Range GET: %d, %d bytes of %d", resp.StatusCode, len(body), info.Size)
+	}
+	for _, bad := range []string{"/download/" + info.ID + "/../x", "/download/" + info.ID + "/" + info.ID + "-x", "/download/abc/info"} {
+		if code, _ := get(t, ts.URL+bad); code != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", bad, code)
+		}
+	}
+	// The result ends the offers, with FORCE or not.
+	code, _ := ts.post(t, unixUA, []byte(`<REQUEST DEVICEID="`+sampleID+`" ERR="SUCCESS" ID="`+info.ID+`" QUERY="DOWNLOAD" />`))
+	if code != http.StatusOK {
+		t.Fatalf("DOWNLOAD result: %d", code)
+	}
+	if p := packs(); len(p) != 0 {
+		t.Fatalf("package offered after its result: %+v", p)
+	}
+	st, _ := ts.store.PackageStates(ctx, info.ID)
+	if len(st) != 1 || st[0].State != "SUCCESS" {
+		t.Fatalf("states: %+v", st)
+	}
+	// Assigned again with force: offered with FORCE=1.
+	ts.store.AssignPackage(ctx, info.ID, store.PackageTarget{Kind: store.TargetDevice, Value: sampleID}, true, ts.now.Add(time.Minute))
+	if p := packs(); len(p) != 1 || p[0].Get("FORCE") != "1" {
+		t.Fatalf("forced: %+v", p)
+	}
+}
+
+func get(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
