@@ -43,7 +43,8 @@ fuzz:
 	  ./discover:FuzzReadIEEECSV \
 	  ./push:FuzzParseList \
 	  ./inventories:FuzzUnixParsers \
-	  ./packages:FuzzParseInfo; do \
+	  ./packages:FuzzParseInfo \
+	  ./packages:FuzzExtract; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \

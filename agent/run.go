@@ -34,6 +34,8 @@ type Agent struct {
 	Hostname func() (string, error)
 	Now      func() time.Time
 	Log      *slog.Logger
+	// NoDownload leaves the packages the server offers alone.
+	NoDownload bool
 }
 
 func (a *Agent) defaults() {
@@ -71,6 +73,8 @@ type Result struct {
 	AccountUpdate bool `json:"account_update,omitempty"`
 	// Scanned is the network scanned for IPDISCOVER, if asked.
 	Scanned string `json:"ipdiscover,omitempty"`
+	// Packages are the results of the packages the server offered.
+	Packages map[string]string `json:"packages,omitempty"`
 	// File is the .ocs or .xml written in local mode.
 	File string `json:"file,omitempty"`
 }
@@ -106,12 +110,15 @@ func (a *Agent) inventory(ctx context.Context, st *State) *inventories.Inventory
 		inv.AccountInfo = []inventories.AccountInfo{{KeyName: "TAG", KeyValue: a.Tag}}
 	}
 	inv.DownloadHistory = append([]string(nil), st.History...)
+	if a.Client != nil {
+		inv.DownloadHistory = append(inv.DownloadHistory, a.worker(st.DeviceID).History()...)
+	}
 	return inv
 }
 
 // Run makes one PROLOG → INVENTORY cycle. With force the PROLOG is skipped
 // and the inventory sent whatever the server would say.
-func (a *Agent) Run(ctx context.Context, force bool) (Result, error) {
+func (a *Agent) Run(ctx context.Context, force bool) (res Result, err error) {
 	a.defaults()
 	if a.Client == nil {
 		return Result{}, errors.New("no server: give --server, or --local/--xml to write the inventory to files")
@@ -120,7 +127,7 @@ func (a *Agent) Run(ctx context.Context, force bool) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{DeviceID: st.DeviceID}
+	res = Result{DeviceID: st.DeviceID}
 	var scanNet string
 	var scanLatency time.Duration
 	if !force {
@@ -142,6 +149,8 @@ func (a *Agent) Run(ctx context.Context, force bool) (Result, error) {
 				return res, err
 			}
 		}
+		conf, offers := downloadRequest(pr)
+		defer func() { res.Packages = a.downloads(ctx, st.DeviceID, conf, offers) }()
 		if pr.Response != ocsxml.Send {
 			a.Log.Info("the server does not want an inventory now", "response", pr.Response)
 			return res, nil
