@@ -198,6 +198,8 @@ func (w *Worker) Run(ctx context.Context, conf Conf, offers []Offer) (map[string
 			return results, ctx.Err()
 		}
 	}
+	// Results that could not be sent while the server was away.
+	w.resendPending(ctx, results)
 	return results, nil
 }
 

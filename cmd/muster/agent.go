@@ -62,8 +62,9 @@ in the work directory, never in clear text.`,
 	pf.Bool("notag", false, "send no TAG")
 	pf.Bool("debug", false, "log debug messages")
 	pf.Bool("uid", false, "make a new DEVICEID")
+	pf.Bool("no-download", false, "do not download or run the packages the server offers")
 	pf.String("ocs-config", "", "read settings from an OCS agent config (ocsinventory.ini, ocsinventory-agent.cfg)")
-	for _, n := range []string{"server", "ssl", "ca", "user", "pwd", "proxy-type", "proxy", "proxy-port", "work-dir", "tag", "notag", "debug", "uid", "ocs-config"} {
+	for _, n := range []string{"server", "ssl", "ca", "user", "pwd", "proxy-type", "proxy", "proxy-port", "work-dir", "tag", "notag", "debug", "uid", "no-download", "ocs-config"} {
 		a.bind(pf, "agent."+n, n)
 	}
 
@@ -214,7 +215,8 @@ func (a *app) newAgent(needServer bool) (*agent.Agent, agent.Settings, error) {
 	if a.v.GetBool("agent.debug") {
 		a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	ag := &agent.Agent{WorkDir: a.workDir(), Tag: s.Tag, NoTag: s.NoTag, NewID: a.v.GetBool("agent.uid"), Log: a.log}
+	ag := &agent.Agent{WorkDir: a.workDir(), Tag: s.Tag, NoTag: s.NoTag, NewID: a.v.GetBool("agent.uid"),
+		NoDownload: a.v.GetBool("agent.no-download"), Log: a.log}
 	if s.Server != "" {
 		c, err := agent.NewClient(agent.Config{Server: s.Server, SSL: s.SSL, CA: s.CA, User: s.User, Password: s.Password, Proxy: s.Proxy})
 		if err != nil {
