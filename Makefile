@@ -57,6 +57,7 @@ bench: build test-deps
 	 else echo "bench: not root, so no OCS reference server: muster's figures only"; fi
 	$(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN)
 	$(GO) run ./internal/agentbench -muster $(BIN)
+	$(GO) run ./internal/packagebench -muster $(BIN)
 	@if [ "$$(id -u)" = 0 ]; then $(GO) run ./internal/discoverbench -muster $(BIN) && \
 	   $(GO) run ./internal/pushbench -muster $(BIN); \
 	 else echo "bench: not root, so no test bed: discover and push benchmarks skipped"; fi

@@ -333,6 +333,10 @@ func (w *Worker) step(ctx context.Context, j *job, conf Conf) string {
 	return w.buildAndRun(ctx, j, conf)
 }
 
+// Download fetches url into path as the worker fetches fragments: a
+// partial file is resumed with a Range request.
+func (w *Worker) Download(ctx context.Context, url, path string) error { return w.get(ctx, url, path, 0) }
+
 // get fetches url into path, resuming what path already holds (Range).
 // limit > 0 bounds the size.
 func (w *Worker) get(ctx context.Context, url, path string, limit int64) error {
@@ -365,11 +369,13 @@ func (w *Worker) get(ctx context.Context, url, path string, limit int64) error {
 	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
 		return nil // the file was whole already
 	case resp.StatusCode == http.StatusOK:
-		if err := f.Truncate(0); err != nil {
-			return err
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			if err := f.Truncate(0); err != nil {
+				return err
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
 		}
 	default:
 		return httpStatus(resp.StatusCode)
@@ -380,6 +386,9 @@ func (w *Worker) get(ctx context.Context, url, path string, limit int64) error {
 	}
 	if _, err := io.Copy(f, body); err != nil {
 		return err
+	}
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return nil
 	}
 	return f.Sync()
 }
