@@ -335,7 +335,9 @@ func (w *Worker) step(ctx context.Context, j *job, conf Conf) string {
 
 // Download fetches url into path as the worker fetches fragments: a
 // partial file is resumed with a Range request.
-func (w *Worker) Download(ctx context.Context, url, path string) error { return w.get(ctx, url, path, 0) }
+func (w *Worker) Download(ctx context.Context, url, path string) error {
+	return w.get(ctx, url, path, 0)
+}
 
 // get fetches url into path, resuming what path already holds (Range).
 // limit > 0 bounds the size.
