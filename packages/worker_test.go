@@ -267,3 +267,31 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+func TestWorkerTimeout(t *testing.T) {
+	f := newFixture(t)
+	info, err := Build(f.d, script(t, "true"), BuildOptions{Action: "execute", Command: "true", FragSize: 1024, Proto: "HTTP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first fragment is never served: the package waits, and ends
+	// with ERR_TIMEOUT once TIMEOUT has passed since it was first offered.
+	os.Remove(filepath.Join(f.d.Path(info.ID), FragmentName(info.ID, 1)))
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/info") {
+			http.ServeFile(w, r, filepath.Join(f.d.Path(info.ID), "info"))
+			return
+		}
+		http.Error(w, "busy", http.StatusServiceUnavailable) // a transient failure: retried
+	})
+	state, reports := t.TempDir(), map[string]string{}
+	w := f.worker(t, state, reports)
+	now := time.Unix(1_800_000_000, 0)
+	w.Now = func() time.Time { now = now.Add(time.Hour); return now }
+	conf := fast
+	conf.Timeout = 5 * time.Hour
+	res, err := w.Run(context.Background(), conf, []Offer{f.offer(info.ID)})
+	if err != nil || res[info.ID] != ErrTimeout {
+		t.Fatalf("Run = %v %v", res, err)
+	}
+}

@@ -101,3 +101,31 @@ func get(t *testing.T, url string) (int, []byte) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
+
+func TestPackageLocationsConfigured(t *testing.T) {
+	dir := t.TempDir()
+	ts := start(t, Config{PackagesDir: dir, PackageInfoLoc: "ocs.example.org/download", PackagePackLoc: "cdn.example.org/pkgs"})
+	info, err := packages.Build(packages.Dir(dir), "", packages.BuildOptions{Action: "execute", Command: "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.reply(t, unixUA, sampleBody(t))
+	if _, err := ts.store.AssignPackage(context.Background(), info.ID, store.PackageTarget{Kind: store.TargetTag, Value: "NA"}, false, ts.now); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ocsxml.ParsePrologReply(ts.reply(t, unixUA, prolog(sampleID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pack *ocsxml.Param
+	for _, o := range r.Options {
+		for i, p := range o.Params {
+			if o.Name == "DOWNLOAD" && p.Get("TYPE") == "PACK" {
+				pack = &o.Params[i]
+			}
+		}
+	}
+	if pack == nil || pack.Get("INFO_LOC") != "ocs.example.org/download" || pack.Get("PACK_LOC") != "cdn.example.org/pkgs" {
+		t.Fatalf("PACK: %+v", pack)
+	}
+}
