@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -157,12 +157,12 @@ func parseSize(s string) (int64, error) {
 }
 
 func (a *app) packageBuild(src string, o packages.BuildOptions) error {
-	if src != "" {
-		if st, err := os.Stat(src); err == nil && !st.IsDir() && st.Size() > 32<<20 && !a.jsonOutput() {
-			bar := progressbar.DefaultBytes(st.Size(), "building")
-			o.Progress = func(n int64) { bar.Set64(n) }
-			defer bar.Finish()
-		}
+	// A bar for large sources: their size bounds the archive's (a
+	// directory's tar.gz is smaller, and the bar ends early).
+	if size := sourceSize(src); size > 32<<20 && !a.jsonOutput() {
+		bar := progressbar.DefaultBytes(size, "building")
+		o.Progress = func(n int64) { bar.Set64(min(n, size)) }
+		defer bar.Finish()
 	}
 	info, err := packages.Build(packages.Dir(a.packagesDir()), src, o)
 	if err != nil {
@@ -175,6 +175,24 @@ func (a *app) packageBuild(src string, o packages.BuildOptions) error {
 		info.ID, strings.ToLower(info.Action), dash(info.Label), info.Size, plural(info.Frags, "fragment", "fragments"),
 		dash(info.Digest), dash(info.SHA256), info.ID)
 	return nil
+}
+
+// sourceSize is the bytes of a file, or of the regular files of a
+// directory (0 for no source).
+func sourceSize(src string) int64 {
+	var total int64
+	if src == "" {
+		return 0
+	}
+	filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				total += fi.Size()
+			}
+		}
+		return nil
+	})
+	return total
 }
 
 func (a *app) packageList() error {
