@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestPackageClientRuleReachesLaterDevices(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	c, err := s.AddClient(ctx, "ACME", "ABCDEFGHIJ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Activate(ctx, c.Code, "early-2026-01-01-00-00-00", now); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.AssignPackage(ctx, "1700000001", PackageTarget{Kind: TargetClient, Value: "ACME"}, false, now)
+	if err != nil || n != 1 {
+		t.Fatalf("assign to client: %d %v", n, err)
+	}
+	// A device activated later gets the package at its first PROLOG; a
+	// device of no client does not.
+	s.Activate(ctx, c.Code, "late-2026-01-01-00-00-00", now)
+	if o, err := s.PackageOffers(ctx, "late-2026-01-01-00-00-00", now); err != nil || len(o) != 1 || o[0].ID != "1700000001" {
+		t.Fatalf("later device: %+v %v", o, err)
+	}
+	s.Activate(ctx, c.Code, "other-2026-01-01-00-00-00", now)
+	s.Deactivate(ctx, "other-2026-01-01-00-00-00")
+	if o, _ := s.PackageOffers(ctx, "other-2026-01-01-00-00-00", now); len(o) != 0 {
+		t.Fatalf("device of no client offered %+v", o)
+	}
+	// A result ends the offers; the states list both devices.
+	if ok, _ := s.PackageResult(ctx, "late-2026-01-01-00-00-00", "1700000001", "SUCCESS", now); !ok {
+		t.Fatal("result not recorded")
+	}
+	if o, _ := s.PackageOffers(ctx, "late-2026-01-01-00-00-00", now); len(o) != 0 {
+		t.Fatalf("offered after its result: %+v", o)
+	}
+	st, _ := s.PackageStates(ctx, "1700000001")
+	if len(st) != 2 || st[0].State != StateAssigned || st[1].State != "SUCCESS" {
+		t.Fatalf("states: %+v", st)
+	}
+	if _, err := s.AssignPackage(ctx, "1", PackageTarget{Kind: TargetDevice, Value: "nobody"}, false, now); err == nil {
+		t.Fatal("assigned to an unknown device")
+	}
+	if err := s.ForgetPackage(ctx, "1700000001"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.PackageStates(ctx, "1700000001"); len(st) != 0 {
+		t.Fatalf("states after forget: %+v", st)
+	}
+}
