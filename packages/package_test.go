@@ -157,3 +157,19 @@ func FuzzParseInfo(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{{"1MiB", 1 << 20}, {"512KiB", 512 << 10}, {"4M", 4 << 20}, {"1GiB", 1 << 30}, {"2048", 2048}, {"1mb", 1 << 20}} {
+		if got, err := ParseSize(c.in); err != nil || got != c.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "10", "1.5MiB", "-1MiB", "MiB", "1 TiB", "0x10"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+}

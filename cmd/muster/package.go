@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -55,7 +54,7 @@ never run twice on a device unless assigned again with --force.`,
 			o.Priority, _ = f.GetInt("priority")
 			o.Proto, _ = f.GetString("proto")
 			size, _ := f.GetString("frag-size")
-			n, err := parseSize(size)
+			n, err := packages.ParseSize(size)
 			if err != nil {
 				return fmt.Errorf("--frag-size %q: %w", size, err)
 			}
@@ -133,33 +132,10 @@ with --force.`,
 	return cmd
 }
 
-// parseSize reads 1048576, 512KiB, 4MiB, 1GiB (also K, M, G, KB, MB).
-func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(strings.ToUpper(s), u.suffix) {
-			s, mult = s[:len(s)-len(u.suffix)], u.m
-			break
-		}
-	}
-	var n int64
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != s {
-		return 0, fmt.Errorf("want a size such as 1MiB or 524288")
-	}
-	if n*mult < 1024 {
-		return 0, fmt.Errorf("fragments under 1 KiB make too many requests")
-	}
-	return n * mult, nil
-}
-
 func (a *app) packageBuild(src string, o packages.BuildOptions) error {
 	// A bar for large sources: their size bounds the archive's (a
 	// directory's tar.gz is smaller, and the bar ends early).
-	if size := sourceSize(src); size > 32<<20 && !a.jsonOutput() {
+	if size := packages.SourceSize(src); size > 32<<20 && !a.jsonOutput() {
 		bar := progressbar.DefaultBytes(size, "building")
 		o.Progress = func(n int64) { bar.Set64(min(n, size)) }
 		defer bar.Finish()
@@ -175,24 +151,6 @@ func (a *app) packageBuild(src string, o packages.BuildOptions) error {
 		info.ID, strings.ToLower(info.Action), dash(info.Label), info.Size, plural(info.Frags, "fragment", "fragments"),
 		dash(info.Digest), dash(info.SHA256), info.ID)
 	return nil
-}
-
-// sourceSize is the bytes of a file, or of the regular files of a
-// directory (0 for no source).
-func sourceSize(src string) int64 {
-	var total int64
-	if src == "" {
-		return 0
-	}
-	filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				total += fi.Size()
-			}
-		}
-		return nil
-	})
-	return total
 }
 
 func (a *app) packageList() error {
