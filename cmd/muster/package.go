@@ -242,6 +242,11 @@ func (a *app) packageStatus(id string) error {
 	if err != nil {
 		return err
 	}
+	if len(states) == 0 {
+		if _, err := packages.Dir(a.packagesDir()).Load(id); err != nil {
+			return err // no such package
+		}
+	}
 	if a.jsonOutput() {
 		return a.emit(states)
 	}
