@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -44,6 +46,9 @@ type PackageState struct {
 const (
 	StateAssigned = "ASSIGNED"
 	StateNotified = "NOTIFIED"
+	// StateInHistory: the device's inventory lists the package as
+	// installed already; it is not offered.
+	StateInHistory = "SUCCESS_ALREADY_IN_HISTORY"
 )
 
 // AssignPackage assigns pkgID to target and returns how many devices it
@@ -141,9 +146,31 @@ func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Ti
 		out = append(out, o)
 	}
 	rows.Close()
-	if len(out) == 0 {
-		return nil, rows.Err()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return nil, err
 	}
+	// What the device's inventory lists as installed is not offered again
+	// unless forced (a stock agent 2.10 offered one breaks its worker):
+	// it is marked SUCCESS_ALREADY_IN_HISTORY, as the OCS server does.
+	var hist []byte
+	if err := tx.QueryRowContext(ctx, `SELECT s.data FROM sections s JOIN devices d ON d.id = s.device_id
+		WHERE d.deviceid = ? AND s.section = ?`, deviceID, rowDownload).Scan(&hist); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	var installed []string
+	json.Unmarshal(hist, &installed)
+	kept := out[:0]
+	for _, o := range out {
+		if !o.Force && slices.Contains(installed, o.ID) {
+			if _, err := tx.ExecContext(ctx, `UPDATE package_states SET state = ?, updated = ? WHERE package_id = ? AND deviceid = ?`,
+				StateInHistory, now.Unix(), o.ID, deviceID); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		kept = append(kept, o)
+	}
+	out = kept
 	if _, err := tx.ExecContext(ctx, `UPDATE package_states SET state = 'NOTIFIED', updated = ?
 		WHERE deviceid = ? AND state IS NULL`, now.Unix(), deviceID); err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"muster/inventories"
 )
 
 func TestPackageClientRuleReachesLaterDevices(t *testing.T) {
@@ -51,5 +53,34 @@ func TestPackageClientRuleReachesLaterDevices(t *testing.T) {
 	}
 	if st, _ := s.PackageStates(ctx, "1700000001"); len(st) != 0 {
 		t.Fatalf("states after forget: %+v", st)
+	}
+}
+
+func TestPackageInInventoryHistoryIsNotOffered(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	dev := "pc-2026-01-01-00-00-00"
+	inv := &inventories.Inventory{DownloadHistory: []string{"1700000001"}}
+	inv.Hardware.Name = "pc"
+	if _, err := s.SaveInventory(ctx, dev, inv, Meta{Received: now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"1700000001", "1700000002"} {
+		if _, err := s.AssignPackage(ctx, id, PackageTarget{Kind: TargetDevice, Value: dev}, false, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := s.PackageOffers(ctx, dev, now)
+	if err != nil || len(o) != 1 || o[0].ID != "1700000002" {
+		t.Fatalf("offers: %+v %v", o, err)
+	}
+	if st, _ := s.PackageStates(ctx, "1700000001"); st[0].State != StateInHistory {
+		t.Fatalf("state of the installed package: %+v", st)
+	}
+	// Forced, it is offered all the same.
+	s.AssignPackage(ctx, "1700000001", PackageTarget{Kind: TargetDevice, Value: dev}, true, now)
+	if o, _ := s.PackageOffers(ctx, dev, now); len(o) != 2 {
+		t.Fatalf("forced offers: %+v", o)
 	}
 }
