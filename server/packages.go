@@ -103,3 +103,33 @@ func packageFileName(id, file string) bool {
 	n, ok := strings.CutPrefix(file, id+"-")
 	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
+
+// handlePackages lists the packages of the store.
+func (s *Server) handlePackages(w http.ResponseWriter, r *http.Request) {
+	list, err := packages.Dir(s.cfg.PackagesDir).List()
+	if err != nil {
+		s.log.Error("api: packages", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+		return
+	}
+	if list == nil {
+		list = []*packages.Info{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// handlePackageStatus lists where a package stands on each device.
+func (s *Server) handlePackageStatus(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := packages.Dir(s.cfg.PackagesDir).Load(id); err != nil {
+		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+		return
+	}
+	states, err := s.store.PackageStates(r.Context(), id)
+	if err != nil {
+		s.log.Error("api: package status", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, states)
+}

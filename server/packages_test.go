@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -84,6 +85,17 @@ func TestPackageOffersAndResults(t *testing.T) {
 	if len(st) != 1 || st[0].State != "SUCCESS" {
 		t.Fatalf("states: %+v", st)
 	}
+	// The API lists the package and its states.
+	var list []packages.Info
+	var states []store.PackageState
+	ts.apiGet(t, "/api/v1/packages", &list)
+	ts.apiGet(t, "/api/v1/packages/"+info.ID+"/status", &states)
+	if len(list) != 1 || list[0].ID != info.ID || len(states) != 1 || states[0].State != "SUCCESS" {
+		t.Fatalf("API: %+v %+v", list, states)
+	}
+	if code := ts.apiGet(t, "/api/v1/packages/999/status", nil); code != http.StatusNotFound {
+		t.Fatalf("status of an unknown package: %d", code)
+	}
 	// Assigned again with force: offered with FORCE=1.
 	ts.store.AssignPackage(ctx, info.ID, store.PackageTarget{Kind: store.TargetDevice, Value: sampleID}, true, ts.now.Add(time.Minute))
 	if p := packs(); len(p) != 1 || p[0].Get("FORCE") != "1" {
@@ -128,4 +140,22 @@ func TestPackageLocationsConfigured(t *testing.T) {
 	if pack == nil || pack.Get("INFO_LOC") != "ocs.example.org/download" || pack.Get("PACK_LOC") != "cdn.example.org/pkgs" {
 		t.Fatalf("PACK: %+v", pack)
 	}
+}
+
+// apiGet GETs an API path with the token, decoding a 200 into v.
+func (ts *testServer) apiGet(t *testing.T, path string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", ts.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK && v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode
 }

@@ -130,6 +130,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/v1/push/records", s.requireToken(http.HandlerFunc(s.handlePushRecord)))
 	mux.Handle("POST /api/v1/network/report", s.requireToken(http.HandlerFunc(s.handleNetworkReport)))
 	mux.Handle("GET /api/v1/push/queue", s.requireToken(http.HandlerFunc(s.handlePushQueue)))
+	mux.Handle("GET /api/v1/packages", s.requireToken(http.HandlerFunc(s.handlePackages)))
+	mux.Handle("GET /api/v1/packages/{id}/status", s.requireToken(http.HandlerFunc(s.handlePackageStatus)))
 	return mux
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -142,16 +141,9 @@ func TestInventoryFlow(t *testing.T) {
 
 func (ts *testServer) device(t *testing.T, id string) store.DeviceDetail {
 	t.Helper()
-	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/devices/"+id, nil)
-	req.Header.Set("Authorization", "Bearer "+ts.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("api: %v %v", err, resp.Status)
-	}
-	defer resp.Body.Close()
 	var d store.DeviceDetail
-	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
-		t.Fatal(err)
+	if code := ts.apiGet(t, "/api/v1/devices/"+id, &d); code != http.StatusOK {
+		t.Fatalf("api: device %s: HTTP %d", id, code)
 	}
 	return d
 }
