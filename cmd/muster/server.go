@@ -33,9 +33,13 @@ stock Unix agent at it with
 
   ocsinventory-agent --server http://HOST:PORT/ocsinventory --nolocal
 
-The JSON API lives under /api/v1 (devices, devices/{id}) and needs the bearer
-token printed at first start; 'muster server token' makes a new one.
-/healthz answers without a token.
+The JSON API lives under /api/v1 (devices, devices/{id}, network, subnets,
+push/queue, packages, packages/{id}/status) and needs the bearer token
+printed at first start; 'muster server token' makes a new one. /healthz
+answers without a token.
+
+Deployment packages (muster package) live in DATA-DIR/packages and are
+served under /download/ID/.
 
 Inventories are stored in DATA-DIR/muster.db (SQLite, WAL). Each inventory is
 committed to disk before the agent gets its reply.`,
