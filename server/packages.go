@@ -9,10 +9,11 @@ import (
 
 	"muster/inventories/ocsxml"
 	"muster/packages"
+	"muster/server/store"
 )
 
-// downloadDefaults are the DOWNLOAD options as OCS ships them, with
-// deployment on: ON=0 would stop a stock agent's worker mid-download.
+// downloadDefaults are the DOWNLOAD options as OCS ships them, except
+// DOWNLOAD (deployment allowed at all), which is on.
 var downloadDefaults = []struct{ option, attr, def string }{
 	{"DOWNLOAD", "ON", "1"},
 	{"DOWNLOAD_FRAG_LATENCY", "FRAG_LATENCY", "60"},
@@ -25,12 +26,21 @@ var downloadDefaults = []struct{ option, attr, def string }{
 
 // downloadOption is the DOWNLOAD option of a PROLOG reply: the worker's
 // configuration and, for a known device, the packages assigned to it and
-// not answered yet. Packages are never offered after a result, so a stock
-// agent never sees one that is in its history unless it is assigned again.
+// not answered yet. ON is 1 only while the device has packages to work
+// on: a stock agent starts a worker process for ON=1, and a package it
+// works on stays offered (NOTIFIED) until its result, so ON=0 never stops
+// a worker mid-package. Packages are never offered after a result, so a
+// stock agent never sees one of its history unless assigned again.
 func (s *Server) downloadOption(ctx context.Context, r *http.Request, deviceID string, known bool, now time.Time) (ocsxml.Option, error) {
 	opts, err := s.store.Options(ctx)
 	if err != nil {
 		return ocsxml.Option{}, err
+	}
+	var offers []store.PackageOffer
+	if enabled := opts["DOWNLOAD"] != "0"; enabled && known && s.cfg.PackagesDir != "" {
+		if offers, err = s.store.PackageOffers(ctx, deviceID, now); err != nil {
+			return ocsxml.Option{}, err
+		}
 	}
 	conf := []ocsxml.Attr{{Name: "TYPE", Value: "CONF"}}
 	for _, d := range downloadDefaults {
@@ -38,15 +48,14 @@ func (s *Server) downloadOption(ctx context.Context, r *http.Request, deviceID s
 		if v == "" {
 			v = d.def
 		}
+		if d.attr == "ON" && len(offers) == 0 {
+			v = "0"
+		}
 		conf = append(conf, ocsxml.Attr{Name: d.attr, Value: v})
 	}
 	opt := ocsxml.Option{Name: "DOWNLOAD", Params: []ocsxml.Param{{Attrs: conf}}}
-	if !known || s.cfg.PackagesDir == "" {
+	if len(offers) == 0 {
 		return opt, nil
-	}
-	offers, err := s.store.PackageOffers(ctx, deviceID, now)
-	if err != nil || len(offers) == 0 {
-		return opt, err
 	}
 	info, pack := s.packageLocations(r)
 	for _, o := range offers {

@@ -26,25 +26,37 @@ func TestPackageOffersAndResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// packs returns the PACK params of a PROLOG reply, checking that CONF
+	// says ON=1 exactly when there are some.
 	packs := func() []ocsxml.Param {
 		r, err := ocsxml.ParsePrologReply(ts.reply(t, unixUA, prolog(sampleID)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out []ocsxml.Param
+		on := ""
 		for _, o := range r.Options {
 			if o.Name != "DOWNLOAD" {
 				continue
 			}
 			for _, p := range o.Params {
-				if p.Get("TYPE") == "PACK" {
+				switch p.Get("TYPE") {
+				case "PACK":
 					out = append(out, p)
+				case "CONF":
+					on = p.Get("ON")
 				}
 			}
+		}
+		if want := map[bool]string{true: "1", false: "0"}[len(out) > 0]; on != want {
+			t.Fatalf("CONF ON=%q with %d packages", on, len(out))
 		}
 		return out
 	}
 	ts.reply(t, unixUA, sampleBody(t)) // the device exists
+	if p := packs(); len(p) != 0 {
+		t.Fatalf("offered before any assignment: %+v", p)
+	}
 	if _, err := ts.store.AssignPackage(ctx, info.ID, store.PackageTarget{Kind: store.TargetAll}, false, ts.now); err != nil {
 		t.Fatal(err)
 	}
