@@ -113,6 +113,12 @@ func TestPackageOffersAndResults(t *testing.T) {
 	if p := packs(); len(p) != 1 || p[0].Get("FORCE") != "1" {
 		t.Fatalf("forced: %+v", p)
 	}
+	// A Windows agent's result: ID and ERR in attributes, the rest in
+	// elements.
+	code, _ = ts.post(t, "OCS-NG_WINDOWS_AGENT_v2.10.1.0", []byte(`<REQUEST ID="`+info.ID+`" ERR="EXIT_CODE_5"><DEVICEID>`+sampleID+`</DEVICEID><CONTENT/><QUERY>DOWNLOAD</QUERY></REQUEST>`))
+	if st, _ := ts.store.PackageStates(ctx, info.ID); code != http.StatusOK || st[0].State != "EXIT_CODE_5" {
+		t.Fatalf("Windows result: %d %+v", code, st)
+	}
 }
 
 func get(t *testing.T, url string) (int, []byte) {
