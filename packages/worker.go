@@ -105,7 +105,8 @@ type job struct {
 	next  int // next fragment to fetch, 1-based
 }
 
-// Run processes offers until each has a result or ctx ends: in cycles
+// Run processes offers until each has a result, ctx ends, or a period of
+// cycles in a row fails (the packages then resume at the next run): in cycles
 // as OCS agents do (priority 0 first and alone; then a package of
 // priority p in every p-th cycle), one step (a fragment, or the build and
 // the action) per package per cycle, sleeping FragLatency after each
@@ -154,11 +155,25 @@ func (w *Worker) Run(ctx context.Context, conf Conf, offers []Offer) (map[string
 		}
 		jobs = append(jobs, j)
 	}
+	// failures counts the cycles in a row where every attempt failed (the
+	// server or the CDN away): after a period of them the run stops, and
+	// the packages resume at the next run, where they are offered again.
+	failures := 0
 	for cycle := 1; len(jobs) > 0; cycle++ {
+		attempted, progressed := false, false
+		for _, j := range jobs {
+			if w.Now().Sub(j.since) > conf.Timeout {
+				w.finish(ctx, j, ErrTimeout, results)
+			}
+		}
+		jobs = pending(jobs, results)
 		// The info first: its priority decides the cycles.
 		for _, j := range jobs {
 			if j.info == nil {
-				if code := w.fetchInfo(ctx, j); code != "" {
+				attempted = true
+				code := w.fetchInfo(ctx, j)
+				progressed = progressed || code != "" || j.info != nil
+				if code != "" {
 					w.finish(ctx, j, code, results)
 				}
 			}
@@ -175,11 +190,11 @@ func (w *Worker) Run(ctx context.Context, conf Conf, offers []Offer) (map[string
 			if p := j.info.Priority; (zero && p != 0) || (!zero && p > 0 && cycle%p != 0) {
 				continue
 			}
-			if w.Now().Sub(j.since) > conf.Timeout {
-				w.finish(ctx, j, ErrTimeout, results)
-				continue
-			}
-			if code := w.step(ctx, j, conf); code != "" {
+			attempted = true
+			before := j.next
+			code := w.step(ctx, j, conf)
+			progressed = progressed || code != "" || j.next != before
+			if code != "" {
 				w.finish(ctx, j, code, results)
 				continue
 			}
@@ -189,6 +204,16 @@ func (w *Worker) Run(ctx context.Context, conf Conf, offers []Offer) (map[string
 		}
 		jobs = pending(jobs, results)
 		if len(jobs) == 0 {
+			break
+		}
+		switch {
+		case progressed:
+			failures = 0
+		case attempted:
+			failures++
+		}
+		if failures >= conf.PeriodLength {
+			w.Log.Warn("packages: no progress for a period; they resume at the next run", "pending", len(jobs))
 			break
 		}
 		if !sleep(ctx, conf.CycleLatency) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -293,5 +294,43 @@ func TestWorkerTimeout(t *testing.T) {
 	res, err := w.Run(context.Background(), conf, []Offer{f.offer(info.ID)})
 	if err != nil || res[info.ID] != ErrTimeout {
 		t.Fatalf("Run = %v %v", res, err)
+	}
+}
+
+func TestWorkerStopsAfterAFailingPeriodAndResumes(t *testing.T) {
+	f := newFixture(t)
+	info, err := Build(f.d, script(t, "true"), BuildOptions{Action: "execute", Command: "true", FragSize: 1024, Proto: "HTTP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := f.srv.Config.Handler
+	var requests atomic.Int32
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if !strings.HasSuffix(r.URL.Path, "/info") && !strings.HasSuffix(r.URL.Path, "-1") {
+			http.Error(w, "away", http.StatusBadGateway) // the CDN is away after fragment 1
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+	state, reports := t.TempDir(), map[string]string{}
+	w := f.worker(t, state, reports)
+	conf := fast
+	conf.PeriodLength = 3
+	res, err := w.Run(context.Background(), conf, []Offer{f.offer(info.ID)})
+	if err != nil || len(res) != 0 || len(reports) != 0 {
+		t.Fatalf("Run = %v %v, reports %v; want no result", res, err, reports)
+	}
+	// info, fragment 1, then 3 failed attempts at fragment 2.
+	if n := requests.Load(); n != 5 {
+		t.Fatalf("%d requests, want 5", n)
+	}
+	if _, err := os.Stat(filepath.Join(state, info.ID, FragmentName(info.ID, 1))); err != nil {
+		t.Fatalf("fragment 1 not kept for the next run: %v", err)
+	}
+	// Next run, the CDN is back: it goes on from fragment 2.
+	f.srv.Config.Handler = files
+	if res, _ := w.Run(context.Background(), conf, []Offer{f.offer(info.ID)}); res[info.ID] != Success {
+		t.Fatalf("next run: %v", res)
 	}
 }
