@@ -71,6 +71,12 @@ in the work directory, never in clear text.`,
 	run := &cobra.Command{
 		Use:   "run",
 		Short: "One PROLOG → inventory cycle (or write the inventory with --local / --xml)",
+		Long: `One PROLOG → inventory cycle, then the packages the server offered: each is
+downloaded (resuming cut fragments) into WORK-DIR/download, checked against
+its SHA-256 (or MD5), unpacked (paths and links leading out are refused),
+run with the server's EXECUTION_TIMEOUT, and its result sent to the server.
+A package in WORK-DIR/download/history never runs again unless forced.
+--no-download leaves packages alone.`,
 		Example: `  muster agent run --server https://muster:8443/ocsinventory --ca ca.pem
   muster agent run --local /tmp/out   # DEVICEID.ocs, importable with muster inventory import`,
 		Args: cobra.NoArgs,
