@@ -27,6 +27,20 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
+// respond answers an API call with v, or with what err calls for: 404 for
+// store.ErrNotFound, 500 (logged as what failed) for anything else.
+func (s *Server) respond(w http.ResponseWriter, what string, v any, err error) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, v)
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+	default:
+		s.log.Error("api: "+what, "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+	}
+}
+
 // requireToken lets a request through only with a valid bearer token.
 func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,8 +52,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 		}
 		valid, err := s.store.APITokenValid(r.Context(), HashToken(strings.TrimSpace(token)))
 		if err != nil {
-			s.log.Error("api: check token", "err", err)
-			writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+			s.respond(w, "check token", nil, err)
 			return
 		}
 		if !valid {
@@ -61,46 +74,23 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) {
 	devs, err := s.store.Devices(r.Context())
-	if err != nil {
-		s.log.Error("api: list devices", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-		return
-	}
-	writeJSON(w, http.StatusOK, devs)
+	s.respond(w, "list devices", devs, err)
 }
 
 func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
 	d, err := s.store.Device(r.Context(), r.PathValue("id"))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
-	case err != nil:
-		s.log.Error("api: device", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-	default:
-		writeJSON(w, http.StatusOK, d)
-	}
+	s.respond(w, "device", d, err)
 }
 
 func (s *Server) handleNetmap(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	m, err := s.store.Netmap(r.Context(), q.Get("unknown") == "1" || q.Get("unknown") == "true", q.Get("subnet"))
-	if err != nil {
-		s.log.Error("api: netmap", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	s.respond(w, "netmap", m, err)
 }
 
 func (s *Server) handleSubnets(w http.ResponseWriter, r *http.Request) {
 	sn, err := s.store.Subnets(r.Context())
-	if err != nil {
-		s.log.Error("api: subnets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-		return
-	}
-	writeJSON(w, http.StatusOK, sn)
+	s.respond(w, "subnets", sn, err)
 }
 
 // handlePushRecord stores push outcomes posted by muster push --server.
@@ -119,8 +109,7 @@ func (s *Server) handlePushRecord(w http.ResponseWriter, r *http.Request) {
 			p.At = s.cfg.Now()
 		}
 		if err := s.store.RecordPush(r.Context(), p); err != nil {
-			s.log.Error("api: record push", "err", err)
-			writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+			s.respond(w, "record push", nil, err)
 			return
 		}
 	}
@@ -131,12 +120,7 @@ func (s *Server) handlePushRecord(w http.ResponseWriter, r *http.Request) {
 // the network map has seen again).
 func (s *Server) handlePushQueue(w http.ResponseWriter, r *http.Request) {
 	q, err := s.store.PushQueue(r.Context(), r.URL.Query().Get("due") == "1")
-	if err != nil {
-		s.log.Error("api: push queue", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-		return
-	}
-	writeJSON(w, http.StatusOK, q)
+	s.respond(w, "push queue", q, err)
 }
 
 // NetworkReport is a one-off scan reported by muster discover --report.
@@ -165,10 +149,5 @@ func (s *Server) handleNetworkReport(w http.ResponseWriter, r *http.Request) {
 		}
 		return vendors.Lookup(hw)
 	}, s.cfg.Now())
-	if err != nil {
-		s.log.Error("api: network report", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"stored": n})
+	s.respond(w, "network report", map[string]int{"stored": n}, err)
 }

@@ -116,15 +116,10 @@ func packageFileName(id, file string) bool {
 // handlePackages lists the packages of the store.
 func (s *Server) handlePackages(w http.ResponseWriter, r *http.Request) {
 	list, err := packages.Dir(s.cfg.PackagesDir).List()
-	if err != nil {
-		s.log.Error("api: packages", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-		return
-	}
 	if list == nil {
 		list = []*packages.Info{}
 	}
-	writeJSON(w, http.StatusOK, list)
+	s.respond(w, "packages", list, err)
 }
 
 // handlePackageStatus lists where a package stands on each device.
@@ -135,10 +130,5 @@ func (s *Server) handlePackageStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	states, err := s.store.PackageStates(r.Context(), id)
-	if err != nil {
-		s.log.Error("api: package status", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
-		return
-	}
-	writeJSON(w, http.StatusOK, states)
+	s.respond(w, "package status", states, err)
 }
