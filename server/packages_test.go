@@ -29,25 +29,7 @@ func TestPackageOffersAndResults(t *testing.T) {
 	// packs returns the PACK params of a PROLOG reply, checking that CONF
 	// says ON=1 exactly when there are some.
 	packs := func() []ocsxml.Param {
-		r, err := ocsxml.ParsePrologReply(ts.reply(t, unixUA, prolog(sampleID)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []ocsxml.Param
-		on := ""
-		for _, o := range r.Options {
-			if o.Name != "DOWNLOAD" {
-				continue
-			}
-			for _, p := range o.Params {
-				switch p.Get("TYPE") {
-				case "PACK":
-					out = append(out, p)
-				case "CONF":
-					on = p.Get("ON")
-				}
-			}
-		}
+		on, out := downloadParams(t, ts.reply(t, unixUA, prolog(sampleID)))
 		if want := map[bool]string{true: "1", false: "0"}[len(out) > 0]; on != want {
 			t.Fatalf("CONF ON=%q with %d packages", on, len(out))
 		}
@@ -143,17 +125,9 @@ func TestPackageLocationsConfigured(t *testing.T) {
 	if _, err := ts.store.AssignPackage(context.Background(), info.ID, store.PackageTarget{Kind: store.TargetTag, Value: "NA"}, false, ts.now); err != nil {
 		t.Fatal(err)
 	}
-	r, err := ocsxml.ParsePrologReply(ts.reply(t, unixUA, prolog(sampleID)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pack *ocsxml.Param
-	for _, o := range r.Options {
-		for i, p := range o.Params {
-			if o.Name == "DOWNLOAD" && p.Get("TYPE") == "PACK" {
-				pack = &o.Params[i]
-			}
-		}
+	if _, p := downloadParams(t, ts.reply(t, unixUA, prolog(sampleID))); len(p) == 1 {
+		pack = &p[0]
 	}
 	if pack == nil || pack.Get("INFO_LOC") != "ocs.example.org/download" || pack.Get("PACK_LOC") != "cdn.example.org/pkgs" {
 		t.Fatalf("PACK: %+v", pack)
@@ -176,4 +150,27 @@ func (ts *testServer) apiGet(t *testing.T, path string, v any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// downloadParams returns CONF's ON and the PACK params of a PROLOG reply.
+func downloadParams(t *testing.T, reply *ocsxml.Node) (on string, packs []ocsxml.Param) {
+	t.Helper()
+	r, err := ocsxml.ParsePrologReply(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range r.Options {
+		if o.Name != "DOWNLOAD" {
+			continue
+		}
+		for _, p := range o.Params {
+			switch p.Get("TYPE") {
+			case "PACK":
+				packs = append(packs, p)
+			case "CONF":
+				on = p.Get("ON")
+			}
+		}
+	}
+	return on, packs
 }
