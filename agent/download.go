@@ -52,6 +52,9 @@ func downloadRequest(pr *ocsxml.PrologReply) (packages.Conf, []packages.Offer) {
 	return conf, offers
 }
 
+// downloadDir holds the package worker's history and packages in progress.
+func (a *Agent) downloadDir() string { return filepath.Join(a.WorkDir, "download") }
+
 // worker is the package worker of this agent.
 func (a *Agent) worker(deviceID string) *packages.Worker {
 	scheme := "https"
@@ -61,7 +64,7 @@ func (a *Agent) worker(deviceID string) *packages.Worker {
 		scheme = "http"
 	}
 	return &packages.Worker{
-		Dir: filepath.Join(a.WorkDir, "download"), HTTP: a.Client.HTTP(), UserAgent: UserAgent, Scheme: scheme,
+		Dir: a.downloadDir(), HTTP: a.Client.HTTP(), UserAgent: UserAgent, Scheme: scheme,
 		Log: a.Log, Now: a.Now,
 		Report: func(ctx context.Context, id, code string) error {
 			req := &ocsxml.Node{Name: "REQUEST", Attrs: []ocsxml.Attr{

@@ -12,6 +12,7 @@ import (
 
 	"muster/inventories"
 	"muster/inventories/ocsxml"
+	"muster/packages"
 )
 
 // Agent is one agent run's settings.
@@ -109,10 +110,7 @@ func (a *Agent) inventory(ctx context.Context, st *State) *inventories.Inventory
 	case a.Tag != "" && !a.NoTag:
 		inv.AccountInfo = []inventories.AccountInfo{{KeyName: "TAG", KeyValue: a.Tag}}
 	}
-	inv.DownloadHistory = append([]string(nil), st.History...)
-	if a.Client != nil {
-		inv.DownloadHistory = append(inv.DownloadHistory, a.worker(st.DeviceID).History()...)
-	}
+	inv.DownloadHistory = (&packages.Worker{Dir: a.downloadDir()}).History()
 	return inv
 }
 

@@ -41,8 +41,6 @@ type State struct {
 	// Client is the client the agent was activated for.
 	Client     string `json:"client,omitempty"`
 	Activation string `json:"activation,omitempty"`
-	// History lists the package IDs installed (DOWNLOAD/HISTORY).
-	History []string `json:"history,omitempty"`
 }
 
 // StateFile is the state's file name in the work directory.

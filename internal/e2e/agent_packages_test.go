@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"muster/packages"
+	"muster/server/store"
 )
 
 // TestAgentRunsPackage: muster's agent gets a package assigned through
@@ -113,7 +115,12 @@ func TestAgentRunsPackage(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(marks, "good")); string(b) != "ran\n" {
 		t.Fatalf("the package ran again: %q", b)
 	}
-	if !strings.Contains(srv.Stderr.String(), "inventory stored") {
-		t.Fatalf("no inventory after restart:\n%s", srv.Stderr.String())
+	out, _ = muster(t, false, "-o", "json", "--data-dir", data, "inventory", "show", deviceIDOf(t, work))
+	var dev store.DeviceDetail
+	if err := json.Unmarshal([]byte(out), &dev); err != nil {
+		t.Fatalf("inventory show: %v\n%s", err, out)
+	}
+	if h := dev.Inventory.DownloadHistory; len(h) != 1 || h[0] != good.ID {
+		t.Fatalf("DOWNLOAD/HISTORY in the inventory: %v, want [%s]", h, good.ID)
 	}
 }
