@@ -117,8 +117,8 @@ func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Ti
 	// Most PROLOGs have nothing to offer: find that out without a write.
 	var pending bool
 	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM package_rules)
-		OR EXISTS (SELECT 1 FROM package_states WHERE deviceid = ? AND (state IS NULL OR state = 'NOTIFIED'))`,
-		deviceID).Scan(&pending); err != nil || !pending {
+		OR EXISTS (SELECT 1 FROM package_states WHERE deviceid = ? AND (state IS NULL OR state = ?))`,
+		deviceID, StateNotified).Scan(&pending); err != nil || !pending {
 		return nil, err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -132,7 +132,7 @@ func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Ti
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT package_id, force FROM package_states
-		WHERE deviceid = ? AND (state IS NULL OR state = 'NOTIFIED') ORDER BY package_id`, deviceID)
+		WHERE deviceid = ? AND (state IS NULL OR state = ?) ORDER BY package_id`, deviceID, StateNotified)
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +171,8 @@ func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Ti
 		kept = append(kept, o)
 	}
 	out = kept
-	if _, err := tx.ExecContext(ctx, `UPDATE package_states SET state = 'NOTIFIED', updated = ?
-		WHERE deviceid = ? AND state IS NULL`, now.Unix(), deviceID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE package_states SET state = ?, updated = ?
+		WHERE deviceid = ? AND state IS NULL`, StateNotified, now.Unix(), deviceID); err != nil {
 		return nil, err
 	}
 	return out, tx.Commit()
@@ -200,8 +200,8 @@ func (s *SQLite) PackageResult(ctx context.Context, deviceID, pkgID, code string
 
 // PackageStates lists where pkgID stands on each device it is assigned to.
 func (s *SQLite) PackageStates(ctx context.Context, pkgID string) ([]PackageState, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT p.package_id, p.deviceid, COALESCE(d.name, ''), p.force, COALESCE(p.state, 'ASSIGNED'), p.updated
-		FROM package_states p LEFT JOIN devices d ON d.deviceid = p.deviceid WHERE p.package_id = ? ORDER BY p.deviceid`, pkgID)
+	rows, err := s.r.QueryContext(ctx, `SELECT p.package_id, p.deviceid, COALESCE(d.name, ''), p.force, COALESCE(p.state, ?), p.updated
+		FROM package_states p LEFT JOIN devices d ON d.deviceid = p.deviceid WHERE p.package_id = ? ORDER BY p.deviceid`, StateAssigned, pkgID)
 	if err != nil {
 		return nil, err
 	}
