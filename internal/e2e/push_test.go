@@ -185,22 +185,25 @@ func TestPushFleet(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Two down hosts of each kind come back while the pusher retries.
+	// Two down hosts of each kind come back while the pusher retries: each
+	// as soon as the pusher has reported its first failed attempt (an event,
+	// not a clock), so the retry finds it up however busy the machine is.
 	comeBack := []testbed.Host{sshDown[0], sshDown[1], winDown[0], winDown[1]}
-	go func() {
-		time.Sleep(3 * time.Second)
-		for _, h := range comeBack {
-			pb.SetDown(h, false)
-		}
-	}()
 	list := writeList(t, pb.dir, lines)
 	resp := filepath.Join(pb.dir, "response.csv")
 	cmd := pb.pushCmd(t, "-f", list, "-n", "20", "--retries", "3", "--retry-wait", "1s", "--response", resp)
-	out, err := cmd.CombinedOutput()
+	out, err, back := runWatching(t, cmd, comeBack, func(h testbed.Host) {
+		if err := pb.SetDown(h, false); err != nil {
+			t.Errorf("bring %s back: %v", h.IP, err)
+		}
+	})
 	if err == nil {
 		t.Fatalf("push exited 0 although hosts failed:\n%s", out)
 	}
-	t.Logf("push output (tail):\n%s", tailLines(string(out), 12))
+	if len(back) != len(comeBack) {
+		t.Fatalf("only %d of the %d hosts meant to come back failed a first attempt:\n%s", len(back), len(comeBack), tailLines(out, 30))
+	}
+	t.Logf("push output (tail):\n%s", tailLines(out, 12))
 	recs, rerr := push.ReadResponse(resp)
 	if rerr != nil {
 		t.Fatal(rerr)
@@ -263,16 +266,13 @@ func TestPushFleet(t *testing.T) {
 
 	// Fix the credentials on the 5 hosts, then push to what was not ok.
 	for _, h := range winBadPass {
-		for _, pid := range pids(t, pb, h) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		time.Sleep(100 * time.Millisecond)
+		stopHost(t, pb, h)
 		pb.startEmulator(t, h, winPassword)
 	}
 	resp2 := filepath.Join(pb.dir, "retry.jsonl")
-	out, err = pb.pushCmd(t, "--retry-from", resp, "-n", "20", "--retries", "0", "--response", resp2).CombinedOutput()
+	out2, err := pb.pushCmd(t, "--retry-from", resp, "-n", "20", "--retries", "0", "--response", resp2).CombinedOutput()
 	if err == nil {
-		t.Fatalf("retry exited 0 although the 1603 and down hosts still fail:\n%s", out)
+		t.Fatalf("retry exited 0 although the 1603 and down hosts still fail:\n%s", out2)
 	}
 	by2 := records(t, resp2)
 	notOK := 0
@@ -294,6 +294,58 @@ func TestPushFleet(t *testing.T) {
 			t.Errorf("--retry-from touched %s, which was ok", ip)
 		}
 	}
+}
+
+// runWatching runs a push and, the first time its progress reports a
+// failed first attempt for one of hosts, calls onFirstFail for that host.
+// It returns the whole output, the command's error, and the hosts seen.
+func runWatching(t *testing.T, cmd *exec.Cmd, hosts []testbed.Host, onFirstFail func(testbed.Host)) (string, error, []testbed.Host) {
+	t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	var all strings.Builder
+	var seen []testbed.Host
+	done := map[string]bool{}
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		all.WriteString(line + "\n")
+		for _, h := range hosts {
+			// "push: ssh://user@10.77.1.51: attempt 1 failed (…)"
+			if !done[h.IP] && strings.Contains(line, h.IP+": attempt 1 failed") {
+				done[h.IP] = true
+				seen = append(seen, h)
+				onFirstFail(h)
+			}
+		}
+	}
+	pr.Close()
+	return all.String(), cmd.Wait(), seen
+}
+
+// stopHost kills every process of a bed host and waits until they are
+// gone (bounded), so a restarted service is the only one on its port.
+func stopHost(t *testing.T, pb *pushBed, h testbed.Host) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		ps := pids(t, pb, h)
+		if len(ps) == 0 {
+			return
+		}
+		for _, pid := range ps {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the processes of %s did not end", h.IP)
 }
 
 // pids lists the processes of a bed host.
