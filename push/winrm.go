@@ -17,9 +17,10 @@ import (
 	"sync"
 	"time"
 
-	ntlmssp "github.com/Azure/go-ntlmssp"
-	"github.com/masterzen/winrm"
+	mwinrm "github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
+
+	"muster/push/winrm"
 )
 
 // WinRMConfig configures WinRM connections.
@@ -28,8 +29,9 @@ type WinRMConfig struct {
 	// CACert (PEM) validates winrms:// hosts; Insecure skips validation.
 	CACert   []byte
 	Insecure bool
-	// NTLM negotiates NTLM instead of sending Basic credentials.
-	NTLM bool
+	// Auth is the logon: NTLM (the default; sealed messages over HTTP)
+	// or Basic (HTTPS only: never over plain HTTP).
+	Auth winrm.Auth
 	// Shell is the target's command shell: "windows" (cmd.exe and
 	// PowerShell, the default) or "sh" (a POSIX host behind WinRM, such as
 	// the test emulator).
@@ -76,6 +78,13 @@ func NewWinRMDialer(cfg WinRMConfig) (*WinRMDialer, error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 15 * time.Second
 	}
+	switch cfg.Auth {
+	case "":
+		cfg.Auth = winrm.AuthNTLM
+	case winrm.AuthNTLM, winrm.AuthBasic:
+	default:
+		return nil, fmt.Errorf("winrm: --auth %q: want ntlm or basic", cfg.Auth)
+	}
 	if len(cfg.CACert) > 0 && !x509.NewCertPool().AppendCertsFromPEM(cfg.CACert) {
 		return nil, errors.New("winrm: the CA file holds no PEM certificate")
 	}
@@ -94,11 +103,27 @@ func (d *WinRMDialer) Dial(ctx context.Context, h Host) (Transport, error) {
 		port = scheme.DefaultPort()
 	}
 	https := scheme == SchemeWinRMS
-	ep := winrm.NewEndpoint(h.Name, port, https, d.cfg.Insecure, d.cfg.CACert, nil, nil, d.cfg.OperationTimeout+10*time.Second)
-	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(d.cfg.OperationTimeout.Seconds())), "en-US", 153600)
-	tr := &winrmTransporter{ctx: ctx, cfg: d.cfg, addr: net.JoinHostPort(h.Name, strconv.Itoa(port))}
-	params.TransportDecorator = func() winrm.Transporter { return tr }
-	client, err := winrm.NewClientWithParameters(ep, d.cfg.User, d.cfg.Password, params)
+	addr := net.JoinHostPort(h.Name, strconv.Itoa(port))
+	tlsCfg := &tls.Config{InsecureSkipVerify: d.cfg.Insecure, MinVersion: tls.VersionTLS12}
+	if len(d.cfg.CACert) > 0 {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(d.cfg.CACert)
+		tlsCfg.RootCAs = pool
+	}
+	hc, err := winrm.New(winrm.Config{Addr: addr, HTTPS: https, TLS: tlsCfg, Auth: d.cfg.Auth, User: d.cfg.User,
+		Password: d.cfg.Password, Dial: defaultDial(d.cfg.Dial), RequestTimeout: d.cfg.OperationTimeout + 10*time.Second})
+	if err != nil {
+		var ae *winrm.AuthError
+		if errors.As(err, &ae) {
+			return nil, &AuthError{err}
+		}
+		return nil, err
+	}
+	ep := mwinrm.NewEndpoint(h.Name, port, https, d.cfg.Insecure, nil, nil, nil, d.cfg.OperationTimeout+10*time.Second)
+	params := mwinrm.NewParameters(fmt.Sprintf("PT%dS", int(d.cfg.OperationTimeout.Seconds())), "en-US", 153600)
+	tr := &winrmTransporter{ctx: ctx, cfg: d.cfg, addr: addr, http: hc}
+	params.TransportDecorator = func() mwinrm.Transporter { return tr }
+	client, err := mwinrm.NewClientWithParameters(ep, d.cfg.User, d.cfg.Password, params)
 	if err != nil {
 		return nil, fmt.Errorf("winrm %s: %w", tr.addr, err)
 	}
@@ -109,57 +134,33 @@ func (d *WinRMDialer) Dial(ctx context.Context, h Host) (Transport, error) {
 	tr.setOp(nil)
 	var st *errStopped
 	switch {
-	case errors.As(err, &st) && errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &st) && (errors.Is(err, context.DeadlineExceeded) || dctx.Err() != nil && ctx.Err() == nil):
 		// No answer before the deadline while opening a shell: the host
 		// is not there for us.
 		return nil, &UnreachableError{fmt.Errorf("winrm %s: no answer: %w", tr.addr, err)}
 	case err != nil:
+		hc.Close()
 		return nil, err
 	}
 	return &winrmTransport{tr: tr, shell: shell, family: d.cfg.Shell}, nil
 }
 
-// winrmTransporter replaces the client's HTTP layer: per-host TLS and
-// dialing, every request bound to the host's context, and every failure an
+// winrmTransporter replaces the client's HTTP layer with package winrm's
+// (NTLM with sealing, connection-bound contexts, per-host TLS and dialing),
+// binds every request to the host's context, and makes every failure an
 // error (the pinned client hands SOAP faults back as if they succeeded).
 type winrmTransporter struct {
 	ctx  context.Context
 	cfg  WinRMConfig
 	addr string
-	url  string
-	http *http.Client
+	http *winrm.Client
 	mu   sync.Mutex
-	// ctx is the current operation's context (Run or Upload), if any.
+	// op is the current operation's context (Run or Upload), if any.
 	op context.Context
 }
 
-func (t *winrmTransporter) Transport(ep *winrm.Endpoint) error {
-	scheme := "http"
-	if ep.HTTPS {
-		scheme = "https"
-	}
-	t.url = fmt.Sprintf("%s://%s/wsman", scheme, net.JoinHostPort(ep.Host, strconv.Itoa(ep.Port)))
-	dial := defaultDial(t.cfg.Dial)
-	tlsCfg := &tls.Config{InsecureSkipVerify: ep.Insecure, ServerName: ep.TLSServerName, MinVersion: tls.VersionTLS12}
-	if len(ep.CACert) > 0 {
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(ep.CACert)
-		tlsCfg.RootCAs = pool
-	}
-	var rt http.RoundTripper = &http.Transport{
-		DialContext:           dial,
-		TLSClientConfig:       tlsCfg,
-		ResponseHeaderTimeout: ep.Timeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
-		DisableCompression:    true,
-	}
-	if t.cfg.NTLM {
-		rt = ntlmssp.Negotiator{RoundTripper: rt}
-	}
-	t.http = &http.Client{Transport: rt}
-	return nil
-}
+// Transport is called by the client once; the HTTP layer is ready already.
+func (t *winrmTransporter) Transport(*mwinrm.Endpoint) error { return nil }
 
 func (t *winrmTransporter) context() context.Context {
 	t.mu.Lock()
@@ -183,7 +184,7 @@ type errStopped struct{ err error }
 func (e *errStopped) Error() string { return "winrm: stopped: " + e.err.Error() }
 func (e *errStopped) Unwrap() error { return e.err }
 
-func (t *winrmTransporter) Post(c *winrm.Client, msg *soap.SoapMessage) (string, error) {
+func (t *winrmTransporter) Post(c *mwinrm.Client, msg *soap.SoapMessage) (string, error) {
 	ctx := t.context()
 	if err := ctx.Err(); err != nil {
 		return "", &errStopped{err}
@@ -191,44 +192,32 @@ func (t *winrmTransporter) Post(c *winrm.Client, msg *soap.SoapMessage) (string,
 	if err := t.ctx.Err(); err != nil {
 		return "", &errStopped{err}
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", t.url, strings.NewReader(msg.String()))
-	if err != nil {
+	status, body, err := t.http.Post(ctx, []byte(msg.String()))
+	var ae *winrm.AuthError
+	var ne *winrm.NetError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil || t.ctx.Err() != nil:
+		return "", &errStopped{err}
+	case errors.As(err, &ae):
+		return "", &AuthError{err}
+	case errors.As(err, &ne):
+		return "", &UnreachableError{err}
+	default:
 		return "", err
 	}
-	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	// Basic, or with NTLM the credentials the negotiator turns into NTLM.
-	req.SetBasicAuth(t.cfg.User, t.cfg.Password)
-	resp, err := t.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil || t.ctx.Err() != nil {
-			return "", &errStopped{err}
-		}
-		if isNetworkFailure(err) || strings.Contains(err.Error(), "connection refused") {
-			return "", &UnreachableError{fmt.Errorf("winrm %s: %w", t.addr, err)}
-		}
-		return "", fmt.Errorf("winrm %s: %w", t.addr, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return "", &UnreachableError{fmt.Errorf("winrm %s: read reply: %w", t.addr, err)}
-	}
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		return "", &AuthError{fmt.Errorf("winrm %s as %s: HTTP 401 (is Basic allowed, or try --ntlm)", t.addr, t.cfg.User)}
-	case resp.StatusCode == http.StatusRequestEntityTooLarge:
+	case status == http.StatusRequestEntityTooLarge:
 		return "", fmt.Errorf("winrm %s: HTTP 413: the request is over the server's MaxEnvelopeSizekb", t.addr)
-	case resp.StatusCode != http.StatusOK:
+	case status != http.StatusOK:
 		if f := parseFault(body); f != nil {
-			f.Status = resp.StatusCode
+			f.Status = status
 			return "", f
 		}
-		return "", fmt.Errorf("winrm %s: HTTP %s", t.addr, resp.Status)
-	case !strings.Contains(resp.Header.Get("Content-Type"), "application/soap+xml"):
-		return "", fmt.Errorf("winrm %s: reply is %q, not SOAP", t.addr, resp.Header.Get("Content-Type"))
+		return "", fmt.Errorf("winrm %s: HTTP %d", t.addr, status)
 	}
 	if f := parseFault(body); f != nil {
-		f.Status = resp.StatusCode
+		f.Status = status
 		return "", f
 	}
 	if strings.Contains(msg.String(), "transfer/Create") && !bytes.Contains(body, []byte("ShellId")) {
@@ -295,7 +284,7 @@ func parseFault(body []byte) *WinRMFault {
 
 type winrmTransport struct {
 	tr     *winrmTransporter
-	shell  *winrm.Shell
+	shell  *mwinrm.Shell
 	family string
 	mu     sync.Mutex // one command at a time per shell
 }
@@ -308,9 +297,7 @@ func (t *winrmTransport) Close() error {
 	defer cancel()
 	t.tr.setOp(ctx)
 	err := t.shell.Close()
-	if t.tr.http != nil {
-		t.tr.http.CloseIdleConnections()
-	}
+	t.tr.http.Close()
 	return err
 }
 
@@ -429,5 +416,5 @@ func decodeCommand(family, remote string, size int64) string {
 		`try { while(($l=[Console]::In.ReadLine()) -ne $null){ if($l.Length -gt 0){ $b=[Convert]::FromBase64String($l); $f.Write($b,0,$b.Length) } } } finally { $f.Close() }; `+
 		`if((Get-Item ($p+'.part')).Length -ne %d){ Remove-Item -Force ($p+'.part'); Write-Error 'size differs from %d'; exit 1 }; `+
 		`Move-Item -Force ($p+'.part') $p`, psQuote(remote), size, size)
-	return winrm.Powershell(script)
+	return mwinrm.Powershell(script)
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"muster/push"
+	"muster/push/winrm"
 )
 
 func (a *app) pushCmd() *cobra.Command {
@@ -78,7 +79,7 @@ The exit status is non-zero when any host is not ok.`,
 	f.Bool("strict-host-keys", false, "refuse SSH hosts not already in known_hosts (default: record new ones; a changed key is always refused)")
 	f.String("winrm-ca", "", "CA certificate (PEM) that signs the hosts' WinRM HTTPS certificates")
 	f.Bool("insecure", false, "do not check WinRM HTTPS certificates (DANGEROUS: anyone on the path can read the password)")
-	f.Bool("ntlm", false, "WinRM: authenticate with NTLM instead of Basic")
+	f.String("auth", "ntlm", "WinRM logon: ntlm (Negotiate; every message sealed over HTTP) or basic (winrms:// only: never over plain HTTP)")
 	f.String("winrm-shell", "windows", "WinRM: the hosts' shell, windows or sh (a POSIX host behind WinRM)")
 	f.IntP("concurrency", "n", 10, "hosts worked on at once")
 	f.Duration("timeout", 10*time.Minute, "deadline of one attempt on one host (connect, copy, install)")
@@ -95,7 +96,7 @@ The exit status is non-zero when any host is not ok.`,
 	f.Bool("queue", false, "push to the hosts of the server's retry queue that the network map has seen again")
 	for _, n := range []string{"file", "installer", "mode", "url", "sha256", "preset", "command", "server", "activation",
 		"remote-dir", "transport", "user", "password", "password-file", "key", "ssh-agent", "known-hosts", "strict-host-keys",
-		"winrm-ca", "insecure", "ntlm", "winrm-shell", "concurrency", "timeout", "handshake-timeout", "retries",
+		"winrm-ca", "insecure", "auth", "winrm-shell", "concurrency", "timeout", "handshake-timeout", "retries",
 		"retry-wait", "retry-failed", "response", "format", "retry-from", "resume", "dry-run", "token", "queue"} {
 		a.bind(f, "push."+n, n)
 	}
@@ -383,7 +384,7 @@ func (a *app) pushDialers(hosts []push.Host, def push.Scheme, password string) (
 	}
 	if need[push.SchemeWinRM] || need[push.SchemeWinRMS] {
 		cfg := push.WinRMConfig{User: v.GetString("push.user"), Password: password, Insecure: v.GetBool("push.insecure"),
-			NTLM: v.GetBool("push.ntlm"), Shell: v.GetString("push.winrm-shell"), ConnectTimeout: v.GetDuration("push.handshake-timeout")}
+			Auth: winrm.Auth(v.GetString("push.auth")), Shell: v.GetString("push.winrm-shell"), ConnectTimeout: v.GetDuration("push.handshake-timeout")}
 		if ca := v.GetString("push.winrm-ca"); ca != "" {
 			pem, err := os.ReadFile(ca)
 			if err != nil {

@@ -60,6 +60,8 @@ p.close_shell(sid)
 print('pywinrm OK')
 `
 
+// TestPywinrmFidelity runs the posix profile (Basic, plaintext) with
+// pywinrm's plaintext transport.
 func TestPywinrmFidelity(t *testing.T) {
 	testenv.Tool(t, "/usr/bin/python3")
 	if err := exec.Command("/usr/bin/python3", "-c", "import winrm").Run(); err != nil {
@@ -70,7 +72,7 @@ func TestPywinrmFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir})
+	s := New(Config{Profile: ProfilePOSIX, Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir})
 	s.Start(ln, false)
 	defer s.Close()
 	script := filepath.Join(t.TempDir(), "drive.py")
@@ -95,4 +97,96 @@ func TestPywinrmFidelity(t *testing.T) {
 		t.Errorf("%d shells left open", s.Shells())
 	}
 	t.Logf("pywinrm scenario in %v, %d Receives", time.Since(start).Round(time.Millisecond), s.Requests("Receive"))
+}
+
+// pywinrmNTLMScript drives the windows profile as Ansible does: NTLM with
+// message encryption over HTTP (every message sealed), commands with both
+// streams and exit codes, stdin through send_command_input (how files are
+// uploaded), and the refusals of a default host: unencrypted NTLM and a
+// wrong password.
+const pywinrmNTLMScript = `
+import sys, base64, winrm, xmltodict
+from winrm.protocol import Protocol
+from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
+
+def send_command_input(p, sid, cid, data, end=False):
+    # Protocol.send_command_input of pywinrm 0.4, which Debian's 0.3.0 lacks:
+    # the Send operation with the Protocol's own header and transport.
+    req = {'env:Envelope': p._get_soap_header(
+        resource_uri='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd',
+        action='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send',
+        shell_id=sid)}
+    stream = req['env:Envelope'].setdefault('env:Body', {}).setdefault('rsp:Send', {}).setdefault('rsp:Stream', {})
+    stream['@Name'] = 'stdin'
+    stream['@CommandId'] = cid
+    stream['#text'] = base64.b64encode(data).decode('ascii')
+    if end:
+        stream['@End'] = 'true'
+    p.send_message(xmltodict.unparse(req))
+
+url, user, pw, target = sys.argv[1:5]
+s = winrm.Session(url, auth=(user, pw), transport='ntlm', message_encryption='always')
+r = s.run_cmd('echo out && echo err 1>&2 && exit 7')
+assert r.status_code == 7 and r.std_out.strip() == b'out' and r.std_err.strip() == b'err', r.__dict__
+
+p = Protocol(url, transport='ntlm', username=user, password=pw, message_encryption='always')
+sid = p.open_shell()
+cid = p.run_command(sid, 'cat > ' + target + ' && wc -c < ' + target)
+chunk = bytes(range(256)) * 1024
+for i in range(3):
+    send_command_input(p, sid, cid, chunk)
+send_command_input(p, sid, cid, b'tail', end=True)
+out, err, code = p.get_command_output(sid, cid)
+assert code == 0 and out.strip() == str(3 * len(chunk) + 4).encode(), (out, err, code)
+p.cleanup_command(sid, cid)
+p.close_shell(sid)
+
+for enc, who, what in (('never', pw, 'unencrypted NTLM'), ('always', 'wrong', 'a wrong password')):
+    try:
+        winrm.Session(url, auth=(user, who), transport='ntlm', message_encryption=enc).run_cmd('echo')
+        raise SystemExit(what + ' accepted')
+    except (InvalidCredentialsError, WinRMTransportError):
+        pass
+print('pywinrm NTLM OK')
+`
+
+// pywinrmEnv lets Debian's Python do MD4 (NTLM's NT hash), which OpenSSL 3
+// keeps in its legacy provider.
+func pywinrmEnv(t *testing.T) []string {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "openssl.cnf")
+	os.WriteFile(conf, []byte("openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"+
+		"[provider_sect]\ndefault = default_sect\nlegacy = legacy_sect\n[default_sect]\nactivate = 1\n[legacy_sect]\nactivate = 1\n"), 0o644)
+	return append(os.Environ(), "OPENSSL_CONF="+conf)
+}
+
+func TestPywinrmNTLMEncrypted(t *testing.T) {
+	testenv.Tool(t, "/usr/bin/python3")
+	if err := exec.Command("/usr/bin/python3", "-c", "import winrm, requests_ntlm").Run(); err != nil {
+		testenv.Missing(t, "python3-winrm is not installed (Debian package python3-winrm; make test installs it)")
+	}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir})
+	s.Start(ln, false)
+	defer s.Close()
+	script := filepath.Join(t.TempDir(), "drive.py")
+	os.WriteFile(script, []byte(pywinrmNTLMScript), 0o644)
+	target := filepath.Join(dir, "uploaded.bin")
+	cmd := exec.Command("/usr/bin/python3", script, s.URL, "Administrator", "s3cret!", target)
+	cmd.Env = pywinrmEnv(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "pywinrm NTLM OK") {
+		t.Fatalf("pywinrm: %v\n%s", err, out)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Size() != 3*256*1024+4 {
+		t.Fatalf("stdin did not land: %v", err)
+	}
+	if s.Requests("authenticated") == 0 || s.Requests("unencrypted-refused") == 0 || s.Requests("auth-refused") == 0 {
+		t.Errorf("logons %d, unencrypted refused %d, bad password refused %d: want each path taken",
+			s.Requests("authenticated"), s.Requests("unencrypted-refused"), s.Requests("auth-refused"))
+	}
 }

@@ -5,7 +5,6 @@ package winrmemu
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
@@ -25,8 +24,16 @@ import (
 
 // Config shapes an emulator. Zero values take Windows' defaults.
 type Config struct {
-	// Users maps user names to passwords (Basic auth).
+	// Profile is how the emulator authenticates: ProfileWindows (the
+	// default: NTLM only, messages sealed over HTTP) or ProfilePOSIX
+	// (Basic, plaintext allowed).
+	Profile string
+	// Users maps user names to passwords: "name" is a local account,
+	// `DOMAIN\name` a domain one.
 	Users map[string]string
+	// Computer and Domain name the host in NTLM (default WIN-MUSTER in
+	// the workgroup WORKGROUP).
+	Computer, Domain string
 	// Dir is the working directory of commands.
 	Dir string
 	// MaxEnvelopeSize is the largest request accepted, in bytes (Windows
@@ -90,6 +97,15 @@ func New(cfg Config) *Server {
 	if cfg.Dir == "" {
 		cfg.Dir = os.TempDir()
 	}
+	if cfg.Profile == "" {
+		cfg.Profile = ProfileWindows
+	}
+	if cfg.Computer == "" {
+		cfg.Computer = "WIN-MUSTER"
+	}
+	if cfg.Domain == "" {
+		cfg.Domain = "WORKGROUP"
+	}
 	return &Server{cfg: cfg, shells: map[string]*shell{}, requests: map[string]int{}}
 }
 
@@ -101,7 +117,7 @@ func (s *Server) Start(ln net.Listener, tls bool) {
 		scheme = "https"
 	}
 	s.URL = fmt.Sprintf("%s://%s/wsman", scheme, ln.Addr())
-	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnContext: s.connContext}
 	go s.httpSrv.Serve(ln)
 }
 
@@ -200,20 +216,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
-	if !s.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="WSMAN"`)
-		w.WriteHeader(http.StatusUnauthorized)
+	sess := s.authenticate(w, r)
+	if sess == nil {
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.cfg.MaxEnvelopeSize)+1))
-	if err != nil {
+	if sess.sealer != nil {
+		br := &bufferedReply{header: http.Header{}}
+		s.serveSOAP(br, sess.user, sess.body)
+		for k, v := range br.header {
+			if k != "Content-Type" {
+				w.Header()[k] = v
+			}
+		}
+		sealReply(w, br, sess.sealer)
 		return
 	}
-	if len(body) > s.cfg.MaxEnvelopeSize {
-		// MS-WSMV 3.1.4.1.20: 413, no SOAP body.
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		return
-	}
+	s.serveSOAP(w, sess.user, sess.body)
+}
+
+// serveSOAP answers one plaintext SOAP request of an authenticated user.
+func (s *Server) serveSOAP(w http.ResponseWriter, user string, body []byte) {
 	var env envelope
 	if err := xml.Unmarshal(body, &env); err != nil {
 		s.fault(w, "", "s:Sender", "w:SchemaValidationError", "2150858817", "The request is not a valid SOAP envelope: "+err.Error())
@@ -221,7 +243,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	action := strings.TrimSpace(env.Header.Action)
 	mid := strings.TrimSpace(env.Header.MessageID)
-	user, _, _ := r.BasicAuth()
 	if n, err := strconv.Atoi(strings.TrimSpace(env.Header.MaxEnvelopeSize)); err == nil && n < 8192 {
 		s.fault(w, mid, "s:Sender", "w:EncodingLimit", "2150858818", "MaxEnvelopeSize is below 8192.")
 		return
@@ -249,13 +270,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	u, p, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	want, known := s.cfg.Users[u]
-	return known && subtle.ConstantTimeCompare([]byte(p), []byte(want)) == 1
+func (s *Server) count(what string) {
+	s.mu.Lock()
+	s.requests[what]++
+	s.mu.Unlock()
 }
 
 var durRe = regexp.MustCompile(`^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$`)
