@@ -42,6 +42,8 @@ fuzz:
 	  ./discover:FuzzDecodeARP \
 	  ./discover:FuzzReadIEEECSV \
 	  ./push:FuzzParseList \
+	  ./push/shell:FuzzParseInvocation \
+	  ./push/winrm:FuzzOpen \
 	  ./inventories:FuzzUnixParsers \
 	  ./packages:FuzzParseInfo \
 	  ./packages:FuzzExtract; do \

@@ -20,13 +20,32 @@ declare -A provides=(
   [curl]=/usr/bin/curl                               # push pull mode on sh hosts
   [ieee-data]=/usr/share/ieee-data/oui.csv          # vendors: go generate ./discover, --vendors
   [python3-winrm]=/usr/lib/python3/dist-packages/winrm/__init__.py  # independent WinRM client: emulator fidelity
+  [nodejs]=/usr/bin/node                            # runs the real PowerShell grammar (scripts/psgrammar)
+  [npm]=/usr/bin/npm
 )
+
+# The PowerShell grammar (npm tree-sitter-powershell on web-tree-sitter, no
+# install scripts), pinned by scripts/psgrammar/package-lock.json.
+psgrammar() {
+  local dir
+  dir="$(dirname "$0")/psgrammar"
+  [ -e "$dir/node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm" ] && return 0
+  if command -v npm >/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) && return 0
+  fi
+  echo "install-test-deps: could not install the PowerShell grammar (npm ci in $dir)" >&2
+  [ "${CI:-}" = true ] && exit 1
+  return 0
+}
 
 missing=()
 for pkg in "${!provides[@]}"; do
   [ -e "${provides[$pkg]}" ] || missing+=("$pkg")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  psgrammar
+  exit 0
+fi
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "install-test-deps: installing ${missing[*]}" >&2
@@ -40,6 +59,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   trap '[ -n "$created" ] && rm -f "$policy"' EXIT
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  psgrammar
   exit 0
 fi
 
