@@ -12,7 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"muster/push/shell"
 )
 
 // Mode is how the installer reaches the target.
@@ -34,7 +37,9 @@ const (
 // code, {host} the host, {dir} the directory the installer is in.
 var Presets = map[string]string{
 	"ocs": `"{file}" /S /NOSPLASH /SERVER={server}`,
-	"msi": `msiexec /i "{file}" /qn ACTIVATION={code}`,
+	// On Windows an .msi runs as msiexec /i FILE /qn /norestart /l*v LOG
+	// followed by these arguments (install.ps1).
+	"msi": `"{file}" ACTIVATION={code}`,
 	"sh":  `MUSTER_SERVER='{server}' MUSTER_ACTIVATION='{code}' sh '{file}'`,
 }
 
@@ -71,6 +76,15 @@ type Job struct {
 	Activation string
 	// Dirs are where installers go on each family of target.
 	Dirs map[string]string
+	// RunID names this run in the install markers (see Marker).
+	RunID string
+	// Resume is set on --resume: every host first reads its marker.
+	Resume bool
+	// AsSystem runs installers as SYSTEM (psexec -s); UNC installers
+	// always run so.
+	AsSystem bool
+	// Cleanup removes the installer from the host after it ran.
+	Cleanup bool
 }
 
 // DefaultDirs are the remote directories installers are put in.
@@ -87,8 +101,13 @@ func (j *Job) Prepare() error {
 	if j.Dirs == nil {
 		j.Dirs = DefaultDirs
 	}
-	switch j.Mode {
-	case Copy:
+	switch {
+	case j.UNC():
+		// Run from its share on each host: there is nothing here to hash.
+		if !strings.EqualFold(filepath.Ext(j.Installer), ".exe") && !strings.EqualFold(filepath.Ext(j.Installer), ".msi") {
+			return fmt.Errorf("installer %s: a share path must name an .exe or .msi", j.Installer)
+		}
+	case j.Mode == Copy:
 		f, err := os.Open(j.Installer)
 		if err != nil {
 			return fmt.Errorf("installer: %w", err)
@@ -104,7 +123,7 @@ func (j *Job) Prepare() error {
 			return fmt.Errorf("installer %s: SHA-256 is %s, not the %s given", j.Installer, sum, j.SHA256)
 		}
 		j.SHA256, j.Size = sum, n
-	case Pull:
+	case j.Mode == Pull:
 		u, err := url.Parse(j.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("--url %q: want an http(s) URL the targets can reach", j.URL)
@@ -150,6 +169,9 @@ var varRe = regexp.MustCompile(`\{(file|server|code|host|dir)\}`)
 
 // RemoteFile is where the installer goes on a target of the family.
 func (j *Job) RemoteFile(family string) string {
+	if j.UNC() {
+		return j.Installer
+	}
 	base := filepath.Base(j.Installer)
 	if family == "windows" {
 		return j.Dirs[family] + `\` + base
@@ -158,48 +180,140 @@ func (j *Job) RemoteFile(family string) string {
 }
 
 // CommandFor expands the template for one host.
-func (j *Job) CommandFor(family string, h Host) string {
+func (j *Job) CommandFor(family string, h Host) string { return j.expand(family, h, j.Command) }
+
+func (j *Job) expand(family string, h Host, tmpl string) string {
 	r := strings.NewReplacer("{file}", j.RemoteFile(family), "{server}", j.Server, "{code}", j.Activation,
 		"{host}", h.Name, "{dir}", j.Dirs[family])
-	return r.Replace(j.Command)
+	return r.Replace(tmpl)
 }
 
 // Installed is what running the installer on one host did.
 type Installed struct {
 	ExitCode int
-	// Reboot is set for exit code 3010 (success, reboot needed).
+	// Reboot is set for exit codes 3010 (reboot needed) and 1641 (reboot
+	// started): both are successes.
 	Reboot bool
-	Output string // the tail of stdout and stderr
+	Output string // the tail of stdout and stderr, sanitized
+	// FromMarker is set when the result was read from the marker of an
+	// earlier attempt (the connection dropped after the installer ended).
+	FromMarker bool
 }
 
 // InstallError is an installer that ran and failed.
 type InstallError struct {
 	ExitCode int
 	Output   string
+	// Later is set for 1618 (another installation in progress): nothing
+	// was installed, and the host is tried again after a while.
+	Later bool
 }
 
 func (e *InstallError) Error() string {
-	return fmt.Sprintf("installer exited with %d: %s", e.ExitCode, lastLine(e.Output))
+	msg := fmt.Sprintf("installer exited with %d", e.ExitCode)
+	if e.Later {
+		msg += " (another installation is in progress)"
+	}
+	if tail := lastLines(e.Output, 3); tail != "" {
+		msg += ": " + tail
+	}
+	return msg
 }
 
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	if len(s) > 200 {
-		s = s[len(s)-200:]
-	}
-	return s
+// UnknownError is an installer that started and whose end was not seen.
+type UnknownError struct{ Marker string }
+
+func (e *UnknownError) Error() string {
+	return "the installer started in an earlier attempt and its end was not seen (" + e.Marker + "): not run again; check the host"
 }
 
-// Install puts the installer on the host, checks its digest and runs the
-// command. A failed installer is an *InstallError.
-func (j *Job) Install(ctx context.Context, tr Transport, h Host) (Installed, error) {
+// StartedError is a transport failure after the installer may have started.
+type StartedError struct{ Err error }
+
+func (e *StartedError) Error() string { return "connection lost while the installer ran: " + e.Err.Error() }
+func (e *StartedError) Unwrap() error { return e.Err }
+
+func lastLine(s string) string { return lastLines(s, 1) }
+
+// lastLines is the last n non-empty lines of s, joined with " | ".
+func lastLines(s string, n int) string {
+	var keep []string
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0 && len(keep) < n; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			keep = append([]string{l}, keep...)
+		}
+	}
+	out := strings.Join(keep, " | ")
+	if len(out) > 400 {
+		out = out[len(out)-400:]
+	}
+	return out
+}
+
+// Marker is the file on the host that says the installer of this run
+// started (and, after, how it ended). RunID names the run: the same on
+// --resume, a new one on --retry-from.
+func (j *Job) Marker(family string) string {
+	id := j.RunID
+	if id == "" {
+		id = "0"
+	}
+	return j.RemoteFile(family) + ".run-" + id + ".state"
+}
+
+// installFor is the shell's view of this host's install.
+func (j *Job) installFor(family string, h Host) shell.Install {
+	in := shell.Install{Marker: j.Marker(family), AsSystem: j.AsSystem}
+	cmd := j.CommandFor(family, h)
+	if family != "windows" {
+		in.Command = cmd
+		return in
+	}
+	file := j.RemoteFile(family)
+	rest, ok := strings.CutPrefix(j.Command, `"{file}"`)
+	if !ok {
+		rest, ok = strings.CutPrefix(j.Command, "{file}")
+	}
+	if ok {
+		in.File = file
+		in.Args = strings.TrimSpace(j.expand(family, h, rest))
+	} else {
+		in.File = `C:\Windows\System32\cmd.exe`
+		in.Args = "/c " + cmd
+	}
+	if strings.EqualFold(filepath.Ext(in.File), ".msi") {
+		in.Log = file + ".log"
+	}
+	return in
+}
+
+// Install puts the installer on the host, checks its digest and runs it
+// once, guarded by the run's marker. A failed installer is an
+// *InstallError; one whose end was never seen, an *UnknownError.
+func (j *Job) Install(ctx context.Context, tr Transport, h Host, attempt int) (Installed, error) {
 	fam := tr.Family()
+	sh, err := shell.For(fam)
+	if err != nil {
+		return Installed{}, err
+	}
 	file := j.RemoteFile(fam)
-	switch j.Mode {
-	case Copy:
+	in := j.installFor(fam, h)
+	if attempt > 1 || j.Resume {
+		// Before copying again: did an earlier attempt start the installer?
+		ex, err := tr.Run(ctx, sh.State(in.Marker))
+		if err != nil {
+			return Installed{}, fmt.Errorf("read the marker: %w", err)
+		}
+		if m, ok := markerLine(ex.Stdout); ok {
+			return j.fromMarker(m, in.Marker)
+		}
+	}
+	switch {
+	case j.UNC():
+		// Run from the share: nothing to copy; SYSTEM reads it as the
+		// machine account (a WinRM logon cannot make the second hop).
+	case j.Mode == Copy:
 		f, err := os.Open(j.Installer)
 		if err != nil {
 			return Installed{}, err
@@ -209,27 +323,71 @@ func (j *Job) Install(ctx context.Context, tr Transport, h Host) (Installed, err
 		if err != nil {
 			return Installed{}, fmt.Errorf("copy installer: %w", err)
 		}
-		if err := j.verify(ctx, tr, hashCommand(fam, file)); err != nil {
+		if err := j.verify(ctx, tr, sh.Hash(file)); err != nil {
 			return Installed{}, err
 		}
-	case Pull:
-		if err := j.verify(ctx, tr, pullCommand(fam, j.URL, j.Dirs[fam], file)); err != nil {
+	case j.Mode == Pull:
+		if err := j.verify(ctx, tr, sh.Pull(j.URL, file, j.SHA256)); err != nil {
 			return Installed{}, err
 		}
 	}
-	ex, err := tr.Run(ctx, j.CommandFor(fam, h))
+	ex, err := tr.Run(ctx, sh.Install(in))
 	if err != nil {
+		var ue *UnreachableError
+		if errors.As(err, &ue) {
+			// The installer may be running: a retry reads the marker.
+			return Installed{}, &UnreachableError{&StartedError{err}}
+		}
 		return Installed{}, fmt.Errorf("run installer: %w", err)
 	}
-	out := string(ex.Stdout) + string(ex.Stderr)
-	switch ex.ExitCode {
+	out := Sanitize(string(ex.Stdout) + string(ex.Stderr))
+	if ex.ExitCode == shell.MarkerExit {
+		if m, ok := markerLine(ex.Stdout); ok {
+			return j.fromMarker(m, in.Marker)
+		}
+	}
+	if j.Cleanup && !j.UNC() {
+		tr.Run(ctx, sh.Cleanup(file)) // best effort: the marker stays
+	}
+	return result(ex.ExitCode, out)
+}
+
+// result turns an installer's exit code into an outcome.
+func result(code int, out string) (Installed, error) {
+	switch code {
 	case 0:
 		return Installed{Output: out}, nil
-	case 3010: // ERROR_SUCCESS_REBOOT_REQUIRED
-		return Installed{ExitCode: 3010, Reboot: true, Output: out}, nil
+	case 3010, 1641: // ERROR_SUCCESS_REBOOT_REQUIRED, ERROR_SUCCESS_REBOOT_INITIATED
+		return Installed{ExitCode: code, Reboot: true, Output: out}, nil
 	}
-	return Installed{ExitCode: ex.ExitCode, Output: out}, &InstallError{ExitCode: ex.ExitCode, Output: out}
+	return Installed{ExitCode: code, Output: out}, &InstallError{ExitCode: code, Output: out, Later: code == 1618}
 }
+
+// markerLine finds "marker …" in a command's output.
+func markerLine(stdout []byte) (string, bool) {
+	for _, l := range strings.Split(string(stdout), "\n") {
+		if m, ok := strings.CutPrefix(strings.TrimSpace(l), "marker "); ok {
+			return m, true
+		}
+	}
+	return "", false
+}
+
+// fromMarker finishes a host from its marker: "done N" is the exit code of
+// an installer that ran; "started …" is one whose end nobody saw.
+func (j *Job) fromMarker(m, path string) (Installed, error) {
+	if code, ok := strings.CutPrefix(m, "done "); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(code)); err == nil {
+			inst, err := result(n, "exit code read from the marker of an earlier attempt")
+			inst.FromMarker = true
+			return inst, err
+		}
+	}
+	return Installed{}, &UnknownError{Marker: path + ": " + Sanitize(m)}
+}
+
+// UNC reports whether the installer is run from a share (\\server\share\…).
+func (j *Job) UNC() bool { return strings.HasPrefix(j.Installer, `\\`) }
 
 var hexRe = regexp.MustCompile(`(?i)\b[0-9a-f]{64}\b`)
 
@@ -242,7 +400,7 @@ func (j *Job) verify(ctx context.Context, tr Transport, cmd string) error {
 	}
 	got := strings.ToLower(hexRe.FindString(string(ex.Stdout)))
 	if ex.ExitCode != 0 || got == "" {
-		return fmt.Errorf("check installer: exit %d: %s", ex.ExitCode, lastLine(string(bytes.TrimSpace(append(ex.Stdout, ex.Stderr...)))))
+		return fmt.Errorf("check installer: exit %d: %s", ex.ExitCode, lastLine(Sanitize(string(bytes.TrimSpace(append(ex.Stdout, ex.Stderr...))))))
 	}
 	if got != j.SHA256 {
 		return fmt.Errorf("installer on the host has SHA-256 %s, want %s: not run", got, j.SHA256)
@@ -250,25 +408,4 @@ func (j *Job) verify(ctx context.Context, tr Transport, cmd string) error {
 	return nil
 }
 
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-func hashCommand(family, file string) string {
-	if family == "windows" {
-		return `powershell -NoProfile -NonInteractive -Command "(Get-FileHash -Algorithm SHA256 -LiteralPath ` + psQuote(file) + `).Hash"`
-	}
-	return "sha256sum " + shQuote(file)
-}
-
-func pullCommand(family, u, dir, file string) string {
-	if family == "windows" {
-		return `powershell -NoProfile -NonInteractive -Command "$ProgressPreference='SilentlyContinue'; ` +
-			`[Net.ServicePointManager]::SecurityProtocol=[Net.SecurityProtocolType]::Tls12; ` +
-			`New-Item -ItemType Directory -Force -Path ` + psQuote(dir) + ` | Out-Null; ` +
-			`Invoke-WebRequest -UseBasicParsing -Uri ` + psQuote(u) + ` -OutFile ` + psQuote(file) + `; ` +
-			`(Get-FileHash -Algorithm SHA256 -LiteralPath ` + psQuote(file) + `).Hash"`
-	}
-	return "mkdir -p " + shQuote(dir) + " && (curl -fsSL -o " + shQuote(file) + " " + shQuote(u) +
-		" || wget -q -O " + shQuote(file) + " " + shQuote(u) + ") && sha256sum " + shQuote(file)
-}

@@ -22,6 +22,10 @@ const (
 	AuthFailed    Outcome = "auth_failed"
 	InstallFailed Outcome = "install_failed"
 	Failed        Outcome = "error"
+	// Unknown is an installer that started but whose end was never seen
+	// (the connection dropped, the pusher was killed): muster does not run
+	// it again blindly. Its marker on the host says when it started.
+	Unknown Outcome = "unknown"
 )
 
 // Record is one row of a response file: one host's outcome.
@@ -129,6 +133,7 @@ func (w *ResponseWriter) writeCSV(row []string) error {
 
 // Write appends a record and syncs it to disk.
 func (w *ResponseWriter) Write(r Record) error {
+	r.Error = Sanitize(r.Error)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.format == "csv" {
@@ -253,7 +258,7 @@ func readCSV(path string, data []byte) ([]Record, error) {
 
 func (r Record) check() error {
 	switch r.Outcome {
-	case OK, Unreachable, AuthFailed, InstallFailed, Failed:
+	case OK, Unreachable, AuthFailed, InstallFailed, Failed, Unknown:
 	default:
 		return fmt.Errorf("unknown outcome %q", r.Outcome)
 	}

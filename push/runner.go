@@ -162,7 +162,9 @@ func (r *Runner) retry(it item, rec Record) (time.Duration, bool) {
 	if it.attempt > r.Retries {
 		return 0, false
 	}
-	if rec.Outcome != Unreachable && !(r.RetryFailed && rec.Outcome == InstallFailed) {
+	// 1618: another installation is in progress; nothing was installed.
+	later := rec.Outcome == InstallFailed && rec.ExitCode != nil && *rec.ExitCode == 1618
+	if rec.Outcome != Unreachable && !later && !(r.RetryFailed && rec.Outcome == InstallFailed) {
 		return 0, false
 	}
 	wait := r.RetryWait << (it.attempt - 1)
@@ -198,16 +200,19 @@ func (r *Runner) attempt(ctx context.Context, it item) (Record, error) {
 	tr, err := d.Dial(hctx, h)
 	if err == nil {
 		var inst Installed
-		inst, err = r.Job.Install(hctx, tr, h)
+		inst, err = r.Job.Install(hctx, tr, h, it.attempt)
 		tr.Close()
 		if err == nil {
 			code := inst.ExitCode
 			rec.Outcome, rec.ExitCode, rec.Reboot = OK, &code, inst.Reboot
+			if inst.FromMarker {
+				rec.Error = "ok in an earlier attempt, read from the host's marker"
+			}
 		}
 	}
 	if err != nil {
 		rec.Outcome = classify(err)
-		rec.Error = err.Error()
+		rec.Error = Sanitize(err.Error())
 		var ie *InstallError
 		if errors.As(err, &ie) {
 			code := ie.ExitCode
@@ -222,7 +227,10 @@ func classify(err error) Outcome {
 	var ue *UnreachableError
 	var ae *AuthError
 	var ie *InstallError
+	var unk *UnknownError
 	switch {
+	case errors.As(err, &unk):
+		return Unknown
 	case errors.As(err, &ae):
 		return AuthFailed
 	case errors.As(err, &ie):

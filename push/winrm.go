@@ -20,6 +20,7 @@ import (
 	mwinrm "github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
+	"muster/push/shell"
 	"muster/push/winrm"
 )
 
@@ -369,7 +370,11 @@ const uploadChunk = 64 << 10
 // command on the target, which writes a .part file, checks its size and
 // renames it.
 func (t *winrmTransport) Upload(ctx context.Context, r io.Reader, size int64, remote string) error {
-	cmd := decodeCommand(t.family, remote, size)
+	sh, err := shell.For(t.family)
+	if err != nil {
+		return err
+	}
+	cmd := sh.Upload(remote, size)
 	ex, err := t.exec(ctx, cmd, func(w stdinWriter) error {
 		defer w.Close() // sends the end of input
 		buf := make([]byte, uploadChunk)
@@ -398,23 +403,3 @@ func (t *winrmTransport) Upload(ctx context.Context, r io.Reader, size int64, re
 	return nil
 }
 
-// decodeCommand writes stdin's base64 lines to remote.part, checks the
-// size, and renames.
-func decodeCommand(family, remote string, size int64) string {
-	if family == "sh" {
-		q := shQuote(remote)
-		qp := shQuote(remote + ".part")
-		dir := remote[:max(strings.LastIndexByte(remote, '/'), 0)]
-		if dir == "" {
-			dir = "/"
-		}
-		return fmt.Sprintf(`mkdir -p %s && base64 -d > %s && [ "$(wc -c < %s)" -eq %d ] && mv -f %s %s || { rm -f %s; echo "size differs from %d" >&2; exit 1; }`,
-			shQuote(dir), qp, qp, size, qp, q, qp, size)
-	}
-	script := fmt.Sprintf(`$ErrorActionPreference='Stop'; $p=%s; $d=Split-Path -Parent $p; `+
-		`New-Item -ItemType Directory -Force -Path $d | Out-Null; $f=[IO.File]::Create($p+'.part'); `+
-		`try { while(($l=[Console]::In.ReadLine()) -ne $null){ if($l.Length -gt 0){ $b=[Convert]::FromBase64String($l); $f.Write($b,0,$b.Length) } } } finally { $f.Close() }; `+
-		`if((Get-Item ($p+'.part')).Length -ne %d){ Remove-Item -Force ($p+'.part'); Write-Error 'size differs from %d'; exit 1 }; `+
-		`Move-Item -Force ($p+'.part') $p`, psQuote(remote), size, size)
-	return mwinrm.Powershell(script)
-}

@@ -70,8 +70,10 @@ The exit status is non-zero when any host is not ok.`,
 	f.String("activation", "", "activation code, 10 letters A-Z ({code}; default: from an installer named *_CODE.msi)")
 	f.String("remote-dir", "", `directory for the installer on the hosts (default /tmp/muster-push, or C:\Windows\Temp\muster-push); a relative one is in the login's home`)
 	f.String("transport", "ssh", "transport of hosts without one: ssh, winrm or winrms")
-	f.String("user", "", "user on the hosts (ssh://user@host overrides it)")
-	f.String("password", "", "password (visible to other users: prefer --password-file or MUSTER_PUSH_PASSWORD)")
+	f.StringP("user", "u", "", `user on the hosts: DOMAIN\user, user@domain or a local user (ssh://user@host overrides it)`)
+	f.StringP("password", "p", "", "password (visible to other users: prefer --password-file or MUSTER_PUSH_PASSWORD)")
+	f.BoolP("system", "s", false, "run the installer as SYSTEM (Windows: a one-shot scheduled task, as psexec -s; sh: sudo -n)")
+	f.Bool("cleanup", true, "remove the installer from the host after it ran (its run marker stays)")
 	f.String("password-file", "", "file holding the password")
 	f.StringSlice("key", nil, "SSH private key file (repeatable)")
 	f.Bool("ssh-agent", false, "offer the keys of the SSH agent ($SSH_AUTH_SOCK)")
@@ -97,7 +99,7 @@ The exit status is non-zero when any host is not ok.`,
 	for _, n := range []string{"file", "installer", "mode", "url", "sha256", "preset", "command", "server", "activation",
 		"remote-dir", "transport", "user", "password", "password-file", "key", "ssh-agent", "known-hosts", "strict-host-keys",
 		"winrm-ca", "insecure", "auth", "winrm-shell", "concurrency", "timeout", "handshake-timeout", "retries",
-		"retry-wait", "retry-failed", "response", "format", "retry-from", "resume", "dry-run", "token", "queue"} {
+		"retry-wait", "retry-failed", "response", "format", "retry-from", "resume", "dry-run", "token", "queue", "system", "cleanup"} {
 		a.bind(f, "push."+n, n)
 	}
 	queue := &cobra.Command{
@@ -149,6 +151,21 @@ func (a *app) pushQueue() error {
 func (a *app) runPush(args []string) error {
 	v := a.v
 	get := func(k string) string { return v.GetString("push." + k) }
+	// psexec's form: @ALL.TXT INSTALLER ARGS…
+	if get("installer") == "" {
+		var installer string
+		var iargs []string
+		args, installer, iargs = push.PsexecArgs(args, get("file") != "")
+		if installer != "" {
+			v.Set("push.installer", installer)
+			if get("preset") == "" && get("command") == "" {
+				v.Set("push.command", push.InstallerCommand(iargs))
+			}
+			if !v.IsSet("push.transport") && push.WindowsInstaller(installer) {
+				v.Set("push.transport", string(push.SchemeWinRM))
+			}
+		}
+	}
 	def := push.Scheme(get("transport"))
 	switch def {
 	case push.SchemeSSH, push.SchemeWinRM, push.SchemeWinRMS:
@@ -235,6 +252,8 @@ func (a *app) runPush(args []string) error {
 	if err != nil {
 		return err
 	}
+	job.RunID = push.RunID(respPath)
+	job.Resume = get("resume") != ""
 	password, err := a.pushPassword()
 	if err != nil {
 		return err
@@ -290,7 +309,7 @@ func (a *app) runPush(args []string) error {
 func (a *app) pushJob() (*push.Job, error) {
 	get := func(k string) string { return a.v.GetString("push." + k) }
 	j := &push.Job{Mode: push.Mode(get("mode")), Installer: get("installer"), URL: get("url"), SHA256: get("sha256"),
-		Server: get("server"), Activation: get("activation")}
+		Server: get("server"), Activation: get("activation"), AsSystem: a.v.GetBool("push.system"), Cleanup: a.v.GetBool("push.cleanup")}
 	switch p, c := get("preset"), get("command"); {
 	case p != "" && c != "":
 		return nil, errors.New("--preset and --command do not go together")

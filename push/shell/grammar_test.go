@@ -67,6 +67,7 @@ func sentScripts() map[string]string {
 		"pull":           Invocation("pull.ps1", false, Arg{Name: "Url", Value: "https://h/x?a=1&b='2'"}, Arg{Name: "Path", Value: path}, Arg{Name: "Digest", Value: strings.Repeat("a", 64)}),
 		"install":        Invocation("install.ps1", false, Arg{Name: "File", Value: path}, Arg{Name: "Arguments", Value: `/S /SERVER="http://x" ACTIVATION=ABC`}, Arg{Name: "Marker", Value: path + ".state"}, Arg{Name: "Log", Value: path + ".log"}, Arg{Name: "AsSystem", Switch: true}),
 		"cleanup":        Invocation("cleanup.ps1", false, Arg{Name: "Path", Value: path}),
+		"state":          Invocation("state.ps1", false, Arg{Name: "Marker", Value: path}),
 		"install-nolog":  Invocation("install.ps1", false, Arg{Name: "File", Value: `\\srv\NETLOGON\setup.exe`}, Arg{Name: "Arguments", Value: ""}, Arg{Name: "Marker", Value: `C:\m`}),
 		"typographic-qs": Invocation("hash.ps1", false, Arg{Name: "Path", Value: "C:\\a\u2019b\u2018c"}),
 	}

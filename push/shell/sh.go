@@ -56,6 +56,9 @@ func (Sh) Install(in Install) string {
 	if in.Args != "" {
 		run += " " + in.Args
 	}
+	if in.Command != "" {
+		run = "{ " + in.Command + "; }"
+	}
 	if len(env) > 0 {
 		run = strings.Join(env, " ") + " " + run
 	}
@@ -64,6 +67,12 @@ func (Sh) Install(in Install) string {
 	}
 	return fmt.Sprintf(`if [ -e %s ]; then echo "marker $(cat %s)"; exit %d; fi; echo "started $(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ)" > %s || exit 1; %s; rc=$?; echo "done $rc" > %s; exit $rc`,
 		m, m, MarkerExit, m, run, m)
+}
+
+// State prints the marker, if there is one.
+func (Sh) State(marker string) string {
+	m := ShQuote(marker)
+	return fmt.Sprintf(`if [ -e %s ]; then echo "marker $(cat %s)"; fi; true`, m, m)
 }
 
 // Cleanup removes the installer and a stray .part.

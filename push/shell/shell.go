@@ -36,6 +36,8 @@ type Install struct {
 	AsSystem bool
 	// Env is set for the installer (sh only: MUSTER_SERVER and the like).
 	Env map[string]string
+	// Command, on sh, is run instead of File (a --command template).
+	Command string
 }
 
 // MarkerExit is the exit code of an install that did not run because its
@@ -59,6 +61,8 @@ type Shell interface {
 	Install(in Install) string
 	// Cleanup removes an installer after its run (the marker stays).
 	Cleanup(path string) string
+	// State prints "marker <content>" if marker exists, else nothing.
+	State(marker string) string
 }
 
 // For returns the shell of a family ("sh" or "windows").
@@ -106,6 +110,11 @@ func (PowerShell) Install(in Install) string {
 		args = append(args, Arg{Name: "AsSystem", Switch: true})
 	}
 	return Command("install.ps1", false, args...)
+}
+
+// State runs state.ps1.
+func (PowerShell) State(marker string) string {
+	return Command("state.ps1", false, Arg{Name: "Marker", Value: marker})
 }
 
 // Cleanup runs cleanup.ps1.

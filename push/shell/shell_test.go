@@ -38,6 +38,7 @@ func TestGolden(t *testing.T) {
 				{"pull", tc.sh.Pull("https://muster.example:8443/push/agent.msi", tc.file, strings.Repeat("ab", 32))},
 				{"install", tc.sh.Install(tc.in)},
 				{"cleanup", tc.sh.Cleanup(tc.file)},
+				{"state", tc.sh.State(tc.in.Marker)},
 			} {
 				if len(c.cmd) > 8191 {
 					t.Errorf("%s: %d characters: over cmd.exe's 8191", c.op, len(c.cmd))
