@@ -230,7 +230,9 @@ func (e *UnknownError) Error() string {
 // StartedError is a transport failure after the installer may have started.
 type StartedError struct{ Err error }
 
-func (e *StartedError) Error() string { return "connection lost while the installer ran: " + e.Err.Error() }
+func (e *StartedError) Error() string {
+	return "connection lost while the installer ran: " + e.Err.Error()
+}
 func (e *StartedError) Unwrap() error { return e.Err }
 
 func lastLine(s string) string { return lastLines(s, 1) }
@@ -407,5 +409,3 @@ func (j *Job) verify(ctx context.Context, tr Transport, cmd string) error {
 	}
 	return nil
 }
-
-

@@ -402,4 +402,3 @@ func (t *winrmTransport) Upload(ctx context.Context, r io.Reader, size int64, re
 	}
 	return nil
 }
-
