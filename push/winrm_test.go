@@ -24,6 +24,9 @@ func emulator(t *testing.T, cfg winrmemu.Config) *winrmemu.Server {
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}
+	if cfg.Exec == "" {
+		cfg.Exec = winrmemu.ExecSh // the suite's commands are POSIX ones
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

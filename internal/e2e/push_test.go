@@ -42,6 +42,9 @@ type pushBed struct {
 	winDir             map[string]string // WinRM host IP → its emulator's directory
 	winPass            map[string]string
 	dir                string
+	// winExec is how the emulated Windows hosts run commands: "sh" (a
+	// POSIX host behind WinRM) or "windows" (muster's PowerShell scripts).
+	winExec string
 }
 
 const winPassword = "W1nRM-pass"
@@ -51,7 +54,7 @@ func (pb *pushBed) startEmulator(t *testing.T, h testbed.Host, password string) 
 	t.Helper()
 	d := pb.winDir[h.IP]
 	if _, err := pb.Start(h, filepath.Join(d, "..", "emu-"+h.IP+".log"), winrmemuBin, "-listen", h.IP+":5985",
-		"-user", testbed.SSHUser, "-password", password, "-dir", d); err != nil {
+		"-user", testbed.SSHUser, "-password", password, "-dir", d, "-exec", pb.winExec); err != nil {
 		t.Fatal(err)
 	}
 	pb.winPass[h.IP] = password
@@ -78,7 +81,7 @@ func newPushBed(t *testing.T, nSSH, nWin int) *pushBed {
 	b := bed(t,
 		testbed.LAN{Prefix: netip.MustParsePrefix("10.77.1.0/24"), Hosts: nSSH, SSH: true},
 		testbed.LAN{Prefix: netip.MustParsePrefix("10.77.2.0/24"), Hosts: nWin})
-	pb := &pushBed{Bed: b, sshHosts: b.LANHosts(0), winHosts: b.LANHosts(1), winDir: map[string]string{}, winPass: map[string]string{}, dir: t.TempDir()}
+	pb := &pushBed{Bed: b, sshHosts: b.LANHosts(0), winHosts: b.LANHosts(1), winDir: map[string]string{}, winPass: map[string]string{}, dir: t.TempDir(), winExec: "sh"}
 	for _, h := range pb.winHosts {
 		d := filepath.Join(pb.dir, "win", h.IP)
 		os.MkdirAll(d, 0o755)

@@ -170,7 +170,7 @@ func TestPywinrmNTLMEncrypted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir})
+	s := New(Config{Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir, Exec: ExecSh})
 	s.Start(ln, false)
 	defer s.Close()
 	script := filepath.Join(t.TempDir(), "drive.py")

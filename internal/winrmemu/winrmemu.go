@@ -31,6 +31,9 @@ type Config struct {
 	// Users maps user names to passwords: "name" is a local account,
 	// `DOMAIN\name` a domain one.
 	Users map[string]string
+	// Exec is how commands run: ExecWindows (the default of the windows
+	// profile: muster's PowerShell scripts, modelled) or ExecSh (/bin/sh).
+	Exec string
 	// Computer and Domain name the host in NTLM (default WIN-MUSTER in
 	// the workgroup WORKGROUP).
 	Computer, Domain string
@@ -99,6 +102,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Profile == "" {
 		cfg.Profile = ProfileWindows
+	}
+	if cfg.Exec == "" {
+		cfg.Exec = ExecSh
+		if cfg.Profile == ProfileWindows {
+			cfg.Exec = ExecWindows
+		}
 	}
 	if cfg.Computer == "" {
 		cfg.Computer = "WIN-MUSTER"
@@ -390,41 +399,16 @@ func (s *Server) command(w http.ResponseWriter, mid string, env *envelope) {
 	}
 	c := &command{id: newID()}
 	c.cond = sync.NewCond(&c.mu)
-	c.cmd = exec.Command("/bin/sh", "-c", line)
-	c.cmd.Dir = s.cfg.Dir
-	// Windows exit codes are 32-bit (msiexec's 1603, 3010); a POSIX child
-	// can only exit 0-255, so it may write the Windows code to this file.
-	codeFile := filepath.Join(os.TempDir(), "winrmemu-exit-"+c.id)
-	c.cmd.Env = append(os.Environ(), "WINRMEMU_EXITCODE_FILE="+codeFile)
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdin, _ := c.cmd.StdinPipe()
-	c.stdin = stdin
-	c.cmd.Stdout = &streamWriter{c: c, i: 0}
-	c.cmd.Stderr = &streamWriter{c: c, i: 1}
-	if err := c.cmd.Start(); err != nil {
+	var err error
+	if s.cfg.Exec == ExecWindows {
+		err = s.startWindows(c, line)
+	} else {
+		err = s.startSh(c, line)
+	}
+	if err != nil {
 		s.fault(w, mid, "s:Receiver", "w:InternalError", "2147942402", "The system cannot find the file specified: "+err.Error())
 		return
 	}
-	go func() {
-		err := c.cmd.Wait()
-		c.mu.Lock()
-		c.done = true
-		c.code = 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			c.code = ee.ExitCode()
-			if c.code < 0 {
-				c.code = 1 // killed by a signal
-			}
-		}
-		if b, err := os.ReadFile(codeFile); err == nil {
-			if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				c.code = n
-			}
-			os.Remove(codeFile)
-		}
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	}()
 	s.mu.Lock()
 	sh.commands[c.id] = c
 	s.mu.Unlock()
@@ -445,10 +429,66 @@ func (sw *streamWriter) Write(p []byte) (int, error) {
 }
 
 func (c *command) kill() {
-	if c.cmd.Process != nil {
+	if c.cmd != nil && c.cmd.Process != nil {
 		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 	}
 	c.stdin.Close()
+}
+
+// finish records a command's end.
+func (c *command) finish(code int) {
+	c.mu.Lock()
+	c.done, c.code = true, code
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// startSh runs line through /bin/sh in the emulator's directory.
+func (s *Server) startSh(c *command, line string) error {
+	cmd, codeFile := s.shCommand(c, "/bin/sh", "-c", line)
+	c.cmd = cmd
+	stdin, _ := cmd.StdinPipe()
+	c.stdin = stdin
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { c.finish(exitCode(cmd.Wait(), codeFile)) }()
+	return nil
+}
+
+// shCommand is a child with the command's output streams, in its own
+// process group. Windows exit codes are 32-bit (msiexec's 1603, 3010); a
+// POSIX child can only exit 0-255, so it may write the Windows code to the
+// file named by $WINRMEMU_EXITCODE_FILE.
+func (s *Server) shCommand(c *command, name string, args ...string) (*exec.Cmd, string) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = s.cfg.Dir
+	codeFile := filepath.Join(os.TempDir(), "winrmemu-exit-"+c.id)
+	cmd.Env = append(os.Environ(), "WINRMEMU_EXITCODE_FILE="+codeFile)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stdout = &streamWriter{c: c, i: 0}
+	cmd.Stderr = &streamWriter{c: c, i: 1}
+	return cmd, codeFile
+}
+
+// exitCode is a child's exit code, or the Windows one it wrote.
+func exitCode(err error, codeFile string) int {
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+		if code < 0 {
+			code = 1 // killed by a signal
+		}
+	} else if err != nil {
+		code = 1
+	}
+	if b, err := os.ReadFile(codeFile); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			code = n
+		}
+		os.Remove(codeFile)
+	}
+	return code
 }
 
 func (s *Server) findCommand(w http.ResponseWriter, mid string, env *envelope, id string) *command {

@@ -25,6 +25,8 @@ func main() {
 	key := flag.String("tls-key", "", "TLS key (PEM)")
 	maxEnv := flag.Int("max-envelope-kb", 500, "MaxEnvelopeSizekb")
 	maxShells := flag.Int("max-shells", 30, "MaxShellsPerUser")
+	profile := flag.String("profile", winrmemu.ProfileWindows, "windows (NTLM only, messages sealed over HTTP) or posix (Basic, plaintext)")
+	execMode := flag.String("exec", "", "how commands run: windows (muster's PowerShell scripts, modelled) or sh (default: windows for the windows profile)")
 	flag.Parse()
 	if *password == "" {
 		*password = os.Getenv("WINRMEMU_PASSWORD")
@@ -47,7 +49,7 @@ func main() {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}})
 	}
 	s := winrmemu.New(winrmemu.Config{Users: map[string]string{*user: *password}, Dir: *dir,
-		MaxEnvelopeSize: *maxEnv << 10, MaxShellsPerUser: *maxShells})
+		MaxEnvelopeSize: *maxEnv << 10, MaxShellsPerUser: *maxShells, Profile: *profile, Exec: *execMode})
 	s.Start(ln, *cert != "")
 	fmt.Println(s.URL)
 	c := make(chan os.Signal, 1)
