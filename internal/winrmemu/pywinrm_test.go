@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"muster/internal/testenv"
+	pshell "muster/push/shell"
 )
 
 // pywinrmScript drives the emulator with Debian's python3-winrm, a client
@@ -188,5 +189,80 @@ func TestPywinrmNTLMEncrypted(t *testing.T) {
 	if s.Requests("authenticated") == 0 || s.Requests("unencrypted-refused") == 0 || s.Requests("auth-refused") == 0 {
 		t.Errorf("logons %d, unencrypted refused %d, bad password refused %d: want each path taken",
 			s.Requests("authenticated"), s.Requests("unencrypted-refused"), s.Requests("auth-refused"))
+	}
+}
+
+// pywinrmScriptsScript has pywinrm (NTLM, sealed) run muster's own
+// scripts on the windows executor: upload.ps1 fed through stdin (base64
+// lines, as muster sends them), then hash.ps1 through run_ps.
+const pywinrmScriptsScript = `
+import sys, base64, winrm, xmltodict, hashlib
+from winrm.protocol import Protocol
+
+url, user, pw, upload_ps, hash_ps = sys.argv[1:6]
+upload_ps, hash_ps = open(upload_ps).read(), open(hash_ps).read()
+data = bytes(range(256)) * 700
+
+def send_command_input(p, sid, cid, data, end=False):
+    req = {'env:Envelope': p._get_soap_header(
+        resource_uri='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd',
+        action='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send',
+        shell_id=sid)}
+    stream = req['env:Envelope'].setdefault('env:Body', {}).setdefault('rsp:Send', {}).setdefault('rsp:Stream', {})
+    stream['@Name'] = 'stdin'
+    stream['@CommandId'] = cid
+    stream['#text'] = base64.b64encode(data).decode('ascii')
+    if end:
+        stream['@End'] = 'true'
+    p.send_message(xmltodict.unparse(req))
+
+p = Protocol(url, transport='ntlm', username=user, password=pw, message_encryption='always')
+sid = p.open_shell()
+cid = p.run_command(sid, 'powershell -encodedcommand ' + base64.b64encode(upload_ps.encode('utf_16_le')).decode('ascii'))
+for i in range(0, len(data), 65536):
+    send_command_input(p, sid, cid, base64.b64encode(data[i:i+65536]) + b'\r\n')
+send_command_input(p, sid, cid, b'', end=True)
+out, err, code = p.get_command_output(sid, cid)
+assert code == 0, (out, err, code)
+p.cleanup_command(sid, cid)
+p.close_shell(sid)
+
+s = winrm.Session(url, auth=(user, pw), transport='ntlm', message_encryption='always')
+r = s.run_ps(hash_ps)
+assert r.status_code == 0 and r.std_out.strip() == b'sha256 ' + hashlib.sha256(data).hexdigest().encode(), r.__dict__
+r = s.run_cmd('whoami')
+assert r.status_code != 0 and b'not recognized' in r.std_err, r.__dict__
+print('pywinrm scripts OK')
+`
+
+func TestPywinrmRunsMusterScripts(t *testing.T) {
+	testenv.Tool(t, "/usr/bin/python3")
+	if err := exec.Command("/usr/bin/python3", "-c", "import winrm, requests_ntlm").Run(); err != nil {
+		testenv.Missing(t, "python3-winrm is not installed (Debian package python3-winrm; make test installs it)")
+	}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Users: map[string]string{`CORP\Administrator`: "s3cret!"}, Dir: dir})
+	s.Start(ln, false)
+	defer s.Close()
+	tmp := t.TempDir()
+	path := `C:\Windows\Temp\muster-push\it's here.bin`
+	up := filepath.Join(tmp, "upload.ps1")
+	os.WriteFile(up, []byte(pshell.Invocation("upload.ps1", true, pshell.Arg{Name: "Path", Value: path}, pshell.Arg{Name: "Size", Value: "179200"})), 0o644)
+	hash := filepath.Join(tmp, "hash.ps1")
+	os.WriteFile(hash, []byte(pshell.Invocation("hash.ps1", false, pshell.Arg{Name: "Path", Value: path})), 0o644)
+	script := filepath.Join(tmp, "drive.py")
+	os.WriteFile(script, []byte(pywinrmScriptsScript), 0o644)
+	cmd := exec.Command("/usr/bin/python3", script, s.URL, `CORP\Administrator`, "s3cret!", up, hash)
+	cmd.Env = pywinrmEnv(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "pywinrm scripts OK") {
+		t.Fatalf("pywinrm: %v\n%s", err, out)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "C", "Windows", "Temp", "muster-push", "it's here.bin")); err != nil || fi.Size() != 179200 {
+		t.Fatalf("the upload did not land: %v", err)
 	}
 }
