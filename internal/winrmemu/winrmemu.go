@@ -31,6 +31,9 @@ type Config struct {
 	// Users maps user names to passwords: "name" is a local account,
 	// `DOMAIN\name` a domain one.
 	Users map[string]string
+	// Log, if set, gets a line for every refused request (auth-refused,
+	// basic-refused, unencrypted-refused, bad-seal).
+	Log io.Writer
 	// Exec is how commands run: ExecWindows (the default of the windows
 	// profile: muster's PowerShell scripts, modelled) or ExecSh (/bin/sh).
 	Exec string
@@ -283,6 +286,9 @@ func (s *Server) count(what string) {
 	s.mu.Lock()
 	s.requests[what]++
 	s.mu.Unlock()
+	if s.cfg.Log != nil && (strings.HasSuffix(what, "-refused") || what == "bad-seal") {
+		fmt.Fprintf(s.cfg.Log, "winrmemu: %s\n", what)
+	}
 }
 
 var durRe = regexp.MustCompile(`^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$`)

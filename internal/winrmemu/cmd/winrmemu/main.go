@@ -49,7 +49,7 @@ func main() {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}})
 	}
 	s := winrmemu.New(winrmemu.Config{Users: map[string]string{*user: *password}, Dir: *dir,
-		MaxEnvelopeSize: *maxEnv << 10, MaxShellsPerUser: *maxShells, Profile: *profile, Exec: *execMode})
+		MaxEnvelopeSize: *maxEnv << 10, MaxShellsPerUser: *maxShells, Profile: *profile, Exec: *execMode, Log: os.Stderr})
 	s.Start(ln, *cert != "")
 	fmt.Println(s.URL)
 	c := make(chan os.Signal, 1)
