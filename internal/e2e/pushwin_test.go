@@ -77,7 +77,15 @@ func TestPushWindowsFleet(t *testing.T) {
 	pw := filepath.Join(pb.dir, "password")
 	os.WriteFile(pw, []byte(winPassword+"\n"), 0o600)
 
-	for _, mode := range []string{"copy", "pull"} {
+	// psexec's form: bare names (WinRM for an .msi), -u -p, the installer
+	// and its arguments after the list.
+	bare := make([]string, len(pb.winHosts))
+	for i, h := range pb.winHosts {
+		bare[i] = h.IP
+	}
+	bareList := filepath.Join(pb.dir, "BARE.TXT")
+	os.WriteFile(bareList, []byte(strings.Join(bare, "\n")+"\n"), 0o644)
+	for _, mode := range []string{"copy", "pull", "psexec"} {
 		t.Run(mode, func(t *testing.T) {
 			for _, h := range pb.winHosts {
 				d := pb.winDir[h.IP]
@@ -95,8 +103,12 @@ func TestPushWindowsFleet(t *testing.T) {
 			args := []string{musterBin, "push", "-f", list, "-u", testbed.SSHUser, "--password-file", pw,
 				"--installer", msi, "--preset", "msi", "--transport", "winrm", "-n", "20", "--retries", "2", "--retry-wait", "300ms",
 				"--handshake-timeout", "3s", "--timeout", "60s", "--response", resp}
-			if mode == "pull" {
+			switch mode {
+			case "pull":
 				args = append(args, "--mode", "pull", "--url", "http://"+ln.Addr().String()+"/"+filepath.Base(msi), "--sha256", hex.EncodeToString(sum[:]))
+			case "psexec":
+				args = []string{musterBin, "push", "@" + bareList, "-u", testbed.SSHUser, "-p", winPassword, msi, "ACTIVATION=ABCDEFGHIJ",
+					"-n", "20", "--retries", "2", "--retry-wait", "300ms", "--handshake-timeout", "3s", "--response", resp}
 			}
 			out, err := pb.Command(args...).CombinedOutput()
 			if err == nil {
