@@ -1,6 +1,7 @@
 package push
 
 import (
+	"crypto/rand"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ type SSHConfig struct {
 	// agent at $SSH_AUTH_SOCK.
 	Signers  []ssh.Signer
 	UseAgent bool
+	// AgentIfAny uses the agent when $SSH_AUTH_SOCK answers, as OpenSSH
+	// does, and goes on without it otherwise.
+	AgentIfAny bool
 	// KnownHosts is the known_hosts file to check and (AcceptNew) extend.
 	KnownHosts string
 	Policy     HostKeyPolicy
@@ -132,22 +136,26 @@ func (d *SSHDialer) auth() ([]ssh.AuthMethod, func(), error) {
 	var methods []ssh.AuthMethod
 	closeAgent := func() {}
 	signers := append([]ssh.Signer(nil), d.cfg.Signers...)
-	if d.cfg.UseAgent {
-		sock := os.Getenv("SSH_AUTH_SOCK")
-		if sock == "" {
-			return nil, nil, errors.New("ssh: --ssh-agent but SSH_AUTH_SOCK is not set")
-		}
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	switch {
+	case d.cfg.UseAgent && sock == "":
+		return nil, nil, errors.New("ssh: --ssh-agent but SSH_AUTH_SOCK is not set")
+	case d.cfg.UseAgent || d.cfg.AgentIfAny && sock != "":
 		conn, err := net.Dial("unix", sock)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ssh: agent at %s: %w", sock, err)
+			if d.cfg.UseAgent {
+				return nil, nil, fmt.Errorf("ssh: agent at %s: %w", sock, err)
+			}
+			break
 		}
 		closeAgent = func() { conn.Close() }
 		agentSigners, err := agent.NewClient(conn).Signers()
-		if err != nil {
+		if err != nil && d.cfg.UseAgent {
 			conn.Close()
 			return nil, nil, fmt.Errorf("ssh: agent: %w", err)
 		}
-		signers = append(signers, agentSigners...)
+		// The agent's keys first, as OpenSSH offers them.
+		signers = append(agentSigners, signers...)
 	}
 	if len(signers) > 0 {
 		methods = append(methods, ssh.PublicKeys(signers...))
@@ -167,7 +175,7 @@ func (d *SSHDialer) auth() ([]ssh.AuthMethod, func(), error) {
 	}
 	if len(methods) == 0 {
 		closeAgent()
-		return nil, nil, errors.New("ssh: no credentials (--key, --ssh-agent or --password)")
+		return nil, nil, errors.New("ssh: no credentials: no --key, no unencrypted ~/.ssh/id_* key, no agent at $SSH_AUTH_SOCK, no --password")
 	}
 	return methods, closeAgent, nil
 }
@@ -272,7 +280,11 @@ func (t *sshTransport) Upload(ctx context.Context, r io.Reader, size int64, remo
 			return fmt.Errorf("%s: mkdir %s: %w", t.addr, dir, err)
 		}
 	}
-	tmp := remote + ".part"
+	// A name of its own: hosts that share a home directory (NFS) each
+	// write their own file, and only a complete one is renamed into place.
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	tmp := fmt.Sprintf("%s.%x.part", remote, rnd)
 	f, err := c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return fmt.Errorf("%s: create %s: %w", t.addr, tmp, err)
@@ -298,4 +310,27 @@ func (t *sshTransport) Upload(ctx context.Context, r io.Reader, size int64, remo
 		return fmt.Errorf("%s: rename %s: %w", t.addr, remote, err)
 	}
 	return nil
+}
+
+// DefaultKeyFiles are the private keys OpenSSH tries when none is named.
+var DefaultKeyFiles = []string{"id_ed25519", "id_ecdsa", "id_ecdsa_sk", "id_ed25519_sk", "id_rsa"}
+
+// DefaultKeys loads the unencrypted keys of ~/.ssh that OpenSSH would try
+// (DefaultKeyFiles), and says which it passed over (encrypted ones belong
+// in the agent).
+func DefaultKeys(home string) (signers []ssh.Signer, skipped []string) {
+	for _, name := range DefaultKeyFiles {
+		p := path.Join(home, ".ssh", name)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s, err := ssh.ParsePrivateKey(b)
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: %v", p, err))
+			continue
+		}
+		signers = append(signers, s)
+	}
+	return signers, skipped
 }

@@ -384,6 +384,17 @@ func (a *app) pushDialers(hosts []push.Host, def push.Scheme, password string) (
 			os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
 			cfg.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
 		}
+		if len(v.GetStringSlice("push.key")) == 0 {
+			// As OpenSSH: the agent's keys if it answers, then ~/.ssh/id_*.
+			cfg.AgentIfAny = true
+			if home, err := os.UserHomeDir(); err == nil {
+				var skipped []string
+				cfg.Signers, skipped = push.DefaultKeys(home)
+				for _, s := range skipped {
+					a.log.Info("SSH key passed over (load encrypted keys into ssh-agent)", "key", s)
+				}
+			}
+		}
 		for _, k := range v.GetStringSlice("push.key") {
 			data, err := os.ReadFile(k)
 			if err != nil {

@@ -425,3 +425,65 @@ func TestPushSIGKILLThenResume(t *testing.T) {
 		}
 	}
 }
+
+// TestPushSSHLikeOpenSSH: without --key, muster logs in as OpenSSH would,
+// with ~/.ssh/id_ed25519, and with the keys of the agent at $SSH_AUTH_SOCK.
+func TestPushSSHLikeOpenSSH(t *testing.T) {
+	testenvTool(t, "ssh-agent")
+	testenvTool(t, "ssh-add")
+	pb := newPushBed(t, 3, 0)
+	var lines []string
+	for _, h := range pb.sshHosts {
+		lines = append(lines, "ssh://"+testbed.SSHUser+"@"+h.IP)
+	}
+	list := writeList(t, pb.dir, lines)
+	key, err := os.ReadFile(pb.SSHKeyPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, env []string, want push.Outcome) {
+		t.Helper()
+		resp := filepath.Join(pb.dir, name+".csv")
+		cmd := pb.Command(musterBin, "push", "-f", list, "--known-hosts", filepath.Join(pb.dir, "known_hosts"),
+			"--installer", pb.installer(t), "--preset", "sh", "--server", "http://10.77.1.254:8080/ocsinventory",
+			"--remote-dir", "muster-push-"+name, "--response", resp)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); (err == nil) != (want == push.OK) {
+			t.Fatalf("%s: %v\n%s", name, err, out)
+		}
+		for ip, r := range records(t, resp) {
+			if r.Outcome != want {
+				t.Errorf("%s: %s %s (%s), want %s", name, ip, r.Outcome, r.Error, want)
+			}
+		}
+	}
+	base := []string{"PATH=" + os.Getenv("PATH")}
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
+	os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), key, 0o600)
+	run("no-key", append(base, "HOME="+t.TempDir()), push.Failed)
+	run("default-key", append(base, "HOME="+home), push.OK)
+
+	// The agent, and a home without keys.
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { agent.Process.Kill(); agent.Wait() }()
+	keyFile := filepath.Join(t.TempDir(), "k")
+	os.WriteFile(keyFile, key, 0o600)
+	var addErr error
+	for i := 0; i < 100; i++ { // until the agent listens (bounded)
+		add := exec.Command("ssh-add", keyFile)
+		add.Env = append(base, "SSH_AUTH_SOCK="+sock)
+		if addErr = add.Run(); addErr == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if addErr != nil {
+		t.Fatalf("ssh-add: %v", addErr)
+	}
+	run("agent", append(base, "HOME="+t.TempDir(), "SSH_AUTH_SOCK="+sock), push.OK)
+}
