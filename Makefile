@@ -44,6 +44,8 @@ fuzz:
 	  ./push:FuzzParseList \
 	  ./push/shell:FuzzParseInvocation \
 	  ./push/winrm:FuzzOpen \
+	  ./push:FuzzSanitize \
+	  ./internal/winrmemu:FuzzFastSend \
 	  ./inventories:FuzzUnixParsers \
 	  ./packages:FuzzParseInfo \
 	  ./packages:FuzzExtract; do \
