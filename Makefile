@@ -62,6 +62,7 @@ bench: build test-deps
 	$(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN)
 	$(GO) run ./internal/agentbench -muster $(BIN)
 	$(GO) run ./internal/packagebench -muster $(BIN)
+	$(GO) run ./internal/winrmbench -muster $(BIN)
 	@if [ "$$(id -u)" = 0 ]; then $(GO) run ./internal/discoverbench -muster $(BIN) && \
 	   $(GO) run ./internal/pushbench -muster $(BIN); \
 	 else echo "bench: not root, so no test bed: discover and push benchmarks skipped"; fi

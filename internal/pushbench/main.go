@@ -3,8 +3,8 @@
 // Command pushbench measures muster push beside parallel-scp +
 // parallel-ssh on the same test bed, in the same run: a 10 MB installer to
 // 200 SSH hosts, 50 at once, each side copying it, checking its SHA-256 and
-// running it; then WinRM copy against pull on 50 emulated hosts. Needs
-// root.
+// running it. WinRM is measured by internal/winrmbench against pywinrm.
+// Needs root.
 package main
 
 import (
@@ -13,8 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -30,19 +28,17 @@ import (
 
 func main() {
 	bin := flag.String("muster", "bin/muster", "muster binary")
-	emu := flag.String("winrmemu", "", "winrmemu binary (built if empty)")
 	sshHosts := flag.Int("ssh-hosts", 200, "SSH hosts")
-	winHosts := flag.Int("winrm-hosts", 50, "WinRM hosts")
 	size := flag.Int("size", 10<<20, "installer size in bytes")
 	runs := flag.Int("runs", 3, "runs of each SSH side (median)")
 	flag.Parse()
-	if err := run(*bin, *emu, *sshHosts, *winHosts, *size, *runs); err != nil {
+	if err := run(*bin, *sshHosts, *size, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "pushbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, emu string, nSSH, nWin, size, runs int) error {
+func run(bin string, nSSH, size, runs int) error {
 	if os.Geteuid() != 0 {
 		return errors.New("needs root (it builds a test bed)")
 	}
@@ -56,17 +52,10 @@ func run(bin, emu string, nSSH, nWin, size, runs int) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	if emu == "" {
-		emu = filepath.Join(work, "winrmemu")
-		if out, err := exec.Command("go", "build", "-o", emu, "muster/internal/winrmemu/cmd/winrmemu").CombinedOutput(); err != nil {
-			return fmt.Errorf("build winrmemu: %v: %s", err, out)
-		}
-	}
 	bin, _ = filepath.Abs(bin)
-	fmt.Fprintf(os.Stderr, "pushbench: building a bed of %d SSH and %d WinRM hosts...\n", nSSH, nWin)
+	fmt.Fprintf(os.Stderr, "pushbench: building a bed of %d SSH hosts...\n", nSSH)
 	b, err := testbed.Up(context.Background(), testbed.Options{LANs: []testbed.LAN{
 		{Prefix: netip.MustParsePrefix("10.77.0.0/24"), Hosts: nSSH, SSH: true},
-		{Prefix: netip.MustParsePrefix("10.77.1.0/24"), Hosts: nWin},
 	}})
 	if err != nil {
 		return err
@@ -84,23 +73,12 @@ func run(bin, emu string, nSSH, nWin, size, runs int) error {
 	}
 	pw := filepath.Join(work, "password")
 	os.WriteFile(pw, []byte(testbed.SSHPassword), 0o600)
-	var sshList, winList []string
+	var sshList []string
 	for _, h := range b.LANHosts(0) {
 		sshList = append(sshList, h.IP)
 	}
-	for _, h := range b.LANHosts(1) {
-		d := filepath.Join(work, "win", h.IP)
-		os.MkdirAll(d, 0o755)
-		if _, err := b.Start(h, filepath.Join(work, "emu-"+h.IP+".log"), emu, "-listen", h.IP+":5985",
-			"-user", testbed.SSHUser, "-password", testbed.SSHPassword, "-dir", d); err != nil {
-			return err
-		}
-		winList = append(winList, "winrm://"+h.IP)
-	}
 	hostsFile := filepath.Join(work, "hosts.txt")
 	os.WriteFile(hostsFile, []byte(strings.Join(sshList, "\n")+"\n"), 0o644)
-	winFile := filepath.Join(work, "win.txt")
-	os.WriteFile(winFile, []byte(strings.Join(winList, "\n")+"\n"), 0o644)
 	clean := func() {
 		for _, h := range b.LANHosts(0) {
 			os.RemoveAll(filepath.Join(h.Home, "bench"))
@@ -117,7 +95,6 @@ func run(bin, emu string, nSSH, nWin, size, runs int) error {
 		return n
 	}
 	home := func(h testbed.Host) string { return h.Home }
-	winDir := func(h testbed.Host) string { return filepath.Join(work, "win", h.IP) }
 	sshOpts := "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i " + b.SSHKeyPath()
 
 	type result struct {
@@ -184,32 +161,6 @@ func run(bin, emu string, nSSH, nWin, size, runs int) error {
 		return err
 	}
 
-	// WinRM: copy over the protocol, and pull from a web server in the
-	// operator namespace.
-	fmt.Fprintln(os.Stderr, "pushbench: WinRM copy and pull...")
-	wc, err := muster("-f", winFile, "-n", "50", "--winrm-shell", "sh")
-	if err != nil {
-		return err
-	}
-	wcOK := installed(b.LANHosts(1), winDir)
-	for _, h := range b.LANHosts(1) {
-		os.Remove(filepath.Join(winDir(h), "installed"))
-		os.RemoveAll(filepath.Join(winDir(h), "bench"))
-	}
-	ln, err := b.ListenOperator("tcp", b.OperatorIPs[1]+":0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(work))}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := fmt.Sprintf("http://%s/agent.sh", ln.Addr().(*net.TCPAddr).String())
-	wp, err := muster("-f", winFile, "-n", "50", "--winrm-shell", "sh", "--mode", "pull", "--url", url)
-	if err != nil {
-		return err
-	}
-	wpOK := installed(b.LANHosts(1), winDir)
-
 	mb := float64(size) / (1 << 20)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "push of a %.0f MB installer\tconcurrency\thosts ok\twall (median of %d)\tthroughput\tratio\ttarget\t\n", mb, runs)
@@ -220,8 +171,6 @@ func run(bin, emu string, nSSH, nWin, size, runs int) error {
 	}
 	fmt.Fprintf(tw, "muster push (SSH, copy + SHA-256 + run)\t50\t%d/%d\t%v\t%.0f MB/s\t%.2f×\t≤0.5× %s\t\n", m.ok, nSSH, m.wall.Round(time.Millisecond), mb*float64(m.ok)/m.wall.Seconds(), ratio, verdict)
 	fmt.Fprintf(tw, "parallel-ssh mkdir + parallel-scp + parallel-ssh sha256sum && run\t50\t%d/%d\t%v\t%.0f MB/s\t\t\t\n", p.ok, nSSH, p.wall.Round(time.Millisecond), mb*float64(p.ok)/p.wall.Seconds())
-	fmt.Fprintf(tw, "muster push (WinRM, copy)\t50\t%d/%d\t%v\t%.0f MB/s\t\t\t\n", wcOK, nWin, wc.wall.Round(time.Millisecond), mb*float64(wcOK)/wc.wall.Seconds())
-	fmt.Fprintf(tw, "muster push (WinRM, pull over HTTP)\t50\t%d/%d\t%v\t%.0f MB/s\t%.2f× of copy\t\t\n", wpOK, nWin, wp.wall.Round(time.Millisecond), mb*float64(wpOK)/wp.wall.Seconds(), float64(wp.wall)/float64(wc.wall))
 	return tw.Flush()
 }
 
