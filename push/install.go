@@ -261,12 +261,23 @@ func (j *Job) Marker(family string) string {
 	if id == "" {
 		id = "0"
 	}
-	return j.RemoteFile(family) + ".run-" + id + ".state"
+	return j.localFile(family) + ".run-" + id + ".state"
+}
+
+// localFile is the installer's path on the host, or for a UNC installer
+// the local path its marker and log take: never the share, which every
+// host reads.
+func (j *Job) localFile(family string) string {
+	if !j.UNC() {
+		return j.RemoteFile(family)
+	}
+	base := j.Installer[strings.LastIndexByte(j.Installer, '\\')+1:]
+	return j.Dirs[family] + `\` + base
 }
 
 // installFor is the shell's view of this host's install.
 func (j *Job) installFor(family string, h Host) shell.Install {
-	in := shell.Install{Marker: j.Marker(family), AsSystem: j.AsSystem}
+	in := shell.Install{Marker: j.Marker(family), AsSystem: j.AsSystem || j.UNC()}
 	cmd := j.CommandFor(family, h)
 	if family != "windows" {
 		in.Command = cmd
@@ -285,7 +296,7 @@ func (j *Job) installFor(family string, h Host) shell.Install {
 		in.Args = "/c " + cmd
 	}
 	if strings.EqualFold(filepath.Ext(in.File), ".msi") {
-		in.Log = file + ".log"
+		in.Log = j.localFile(family) + ".log"
 	}
 	return in
 }
@@ -298,6 +309,9 @@ func (j *Job) Install(ctx context.Context, tr Transport, h Host, attempt int) (I
 	sh, err := shell.For(fam)
 	if err != nil {
 		return Installed{}, err
+	}
+	if j.UNC() && fam != "windows" {
+		return Installed{}, fmt.Errorf("installer %s: a share path needs a Windows host (this one runs sh)", j.Installer)
 	}
 	file := j.RemoteFile(fam)
 	in := j.installFor(fam, h)
@@ -386,6 +400,17 @@ func (j *Job) fromMarker(m, path string) (Installed, error) {
 		}
 	}
 	return Installed{}, &UnknownError{Marker: path + ": " + Sanitize(m)}
+}
+
+// Via says how the installer reaches hosts, for the response file.
+func (j *Job) Via() string {
+	switch {
+	case j.UNC():
+		return "share"
+	case j.Mode == Pull:
+		return "pull"
+	}
+	return "copy"
 }
 
 // UNC reports whether the installer is run from a share (\\server\share\…).

@@ -41,6 +41,9 @@ type Record struct {
 	Error     string        `json:"error"`
 	Start     time.Time     `json:"start"`
 	Duration  time.Duration `json:"-"`
+	// Via says how the installer reached the host: copy, pull, or share
+	// (a UNC installer run from its share as SYSTEM).
+	Via string `json:"via,omitempty"`
 }
 
 // MarshalJSON writes the duration in milliseconds.
@@ -67,7 +70,11 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var csvHeader = []string{"host", "transport", "outcome", "attempts", "exit_code", "reboot", "error", "start", "duration_ms"}
+var csvHeader = []string{"host", "transport", "outcome", "attempts", "exit_code", "reboot", "error", "start", "duration_ms", "via"}
+
+// csvHeaderV1 is the header of response files before the via column; they
+// are still read.
+var csvHeaderV1 = csvHeader[:9]
 
 func (r Record) csvRow() []string {
 	code := ""
@@ -75,7 +82,7 @@ func (r Record) csvRow() []string {
 		code = strconv.Itoa(*r.ExitCode)
 	}
 	return []string{r.Host, string(r.Transport), string(r.Outcome), strconv.Itoa(r.Attempts), code,
-		strconv.FormatBool(r.Reboot), r.Error, r.Start.UTC().Format(time.RFC3339Nano), strconv.FormatInt(r.Duration.Milliseconds(), 10)}
+		strconv.FormatBool(r.Reboot), r.Error, r.Start.UTC().Format(time.RFC3339Nano), strconv.FormatInt(r.Duration.Milliseconds(), 10), r.Via}
 }
 
 // ResponseWriter appends one record per host to a response file and
@@ -215,19 +222,27 @@ func readCSV(path string, data []byte) ([]Record, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	if strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
+	header := csvHeader
+	if strings.Join(rows[0], ",") == strings.Join(csvHeaderV1, ",") {
+		header = csvHeaderV1
+	} else if strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
 		return nil, fmt.Errorf("%s:1: not a muster response file (header %q)", path, strings.Join(rows[0], ","))
 	}
 	var out []Record
 	for i, row := range rows[1:] {
 		line := i + 2
-		if len(row) != len(csvHeader) {
+		// A file begun before the via column may get rows with it on --resume.
+		if len(row) != len(header) && len(row) != len(csvHeader) {
 			if i == len(rows)-2 && !complete {
 				break
 			}
-			return nil, fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(row), len(csvHeader))
+			return nil, fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(row), len(header))
 		}
+
 		r := Record{Host: row[0], Transport: Scheme(row[1]), Outcome: Outcome(row[2]), Error: row[6]}
+		if len(row) > 9 {
+			r.Via = row[9]
+		}
 		var perr error
 		if r.Attempts, perr = strconv.Atoi(row[3]); perr != nil {
 			return nil, fmt.Errorf("%s:%d: attempts %q", path, line, row[3])

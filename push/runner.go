@@ -182,7 +182,7 @@ func (r *Runner) attempt(ctx context.Context, it item) (Record, error) {
 	if scheme == "" {
 		scheme = r.Default
 	}
-	rec := Record{Host: h.String(), Transport: scheme, Attempts: it.attempt, Start: it.start}
+	rec := Record{Host: h.String(), Transport: scheme, Attempts: it.attempt, Start: it.start, Via: r.Job.Via()}
 	if h.Scheme == "" {
 		// Keep the transport in the record, so --retry-from needs no flags.
 		hs := h

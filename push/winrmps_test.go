@@ -181,3 +181,39 @@ func asUnknown(err error, out **push.UnknownError) bool {
 	}
 	return false
 }
+
+// TestWindowsUNCInstallerRunsFromShareAsSystem: a \\server\share installer
+// is not copied; it runs from the share as SYSTEM, its marker local.
+func TestWindowsUNCInstallerRunsFromShareAsSystem(t *testing.T) {
+	dir := t.TempDir()
+	emu := emulator(t, winrmemu.Config{Dir: dir, Exec: winrmemu.ExecWindows})
+	d, _ := push.NewWinRMDialer(push.WinRMConfig{User: "Administrator", Password: "s3cret!", OperationTimeout: 2 * time.Second})
+	share := filepath.Join(dir, "UNC", "srv", "NETLOGON")
+	os.MkdirAll(share, 0o755)
+	os.WriteFile(filepath.Join(share, "Setup.exe"), []byte(fakeMSI), 0o644)
+	j := &push.Job{Mode: push.Copy, Installer: `\\srv\NETLOGON\Setup.exe`, Command: push.InstallerCommand([]string{"/S", "/SERVER=http://ocs/ocsinventory"}), RunID: "u1"}
+	if err := j.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := d.Dial(context.Background(), hostOf(t, emu.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := j.Install(context.Background(), tr, hostOf(t, emu.URL), 1); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := os.ReadFile(filepath.Join(dir, "args"))
+	if !strings.Contains(string(args), "args: /S /SERVER=http://ocs/ocsinventory") || !strings.Contains(string(args), "user: SYSTEM") {
+		t.Fatalf("ran with %q", args)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "C", "Windows", "Temp", "muster-push", "Setup.exe")); err == nil {
+		t.Error("a share installer was copied")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "C", "Windows", "Temp", "muster-push", "Setup.exe.run-u1.state")); err != nil {
+		t.Errorf("no local marker: %v", err)
+	}
+	if entries, _ := os.ReadDir(share); len(entries) != 1 {
+		t.Errorf("the share holds %d files: the run wrote to it", len(entries))
+	}
+}

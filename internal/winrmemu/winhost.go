@@ -220,6 +220,7 @@ func (s *Server) psInstall(c *command, out, errw io.Writer, a map[string]string)
 		fmt.Fprintf(out, "marker %s\r\n", strings.TrimSpace(string(b)))
 		return pshell.MarkerExit, nil
 	}
+	os.MkdirAll(filepath.Dir(marker), 0o755)
 	if err := os.WriteFile(marker, []byte("started "+time.Now().UTC().Format(time.RFC3339Nano)), 0o644); err != nil {
 		return 0, fmt.Errorf("Exception calling \"WriteAllText\": %v", err)
 	}

@@ -45,6 +45,7 @@ if (Test-Path -LiteralPath $Marker) {
     'marker ' + ([IO.File]::ReadAllText($Marker)).Trim()
     exit 259
 }
+[IO.Directory]::CreateDirectory([IO.Path]::GetDirectoryName($Marker)) | Out-Null
 [IO.File]::WriteAllText($Marker, 'started ' + [DateTime]::UtcNow.ToString('o'))
 if ($File -like '*.msi') {
     $program = Join-Path $env:SystemRoot 'System32\msiexec.exe'
