@@ -25,34 +25,49 @@ import (
 
 func (a *app) pushCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "push [HOST... | @FILE | -] --installer FILE",
+		Use:   "push [HOST... | @FILE | -] [--installer] FILE [INSTALLER ARGS...]",
 		Short: "Install an agent (or any installer) on many hosts at once over WinRM or SSH",
 		Long: `Install an agent, or any installer, on up to -n hosts at once, like PsExec or
 the OCS deployment tool, over WinRM (Windows) or SSH (Linux, macOS).
 
 Hosts come from arguments, -f FILE, @FILE or - (standard input): one host a
 line, # comments, host, host:port, [v6]:port, and an optional transport per
-host (ssh://user@host:22, winrm://host, winrms://host:5986). The whole list
-is checked before any connection; every bad line is reported.
+host (ssh://user@host:22, winrm://host, winrms://host:5986). Bare names go
+over WinRM when the installer is an .exe or .msi. The whole list is checked
+before any connection; every bad line is reported.
+
+As with psexec, the installer and its own arguments may follow the list:
+  muster push @ALL.TXT -u 'DOMAIN\Administrator' -p PASS '\\srv\NETLOGON\setup.exe' /S
+
+WinRM logs on as Windows expects: NTLM (user, DOMAIN\user or user@domain),
+with every message sealed over winrm:// (HTTP). Basic (--auth basic) is for
+winrms:// (HTTPS) only, and muster never falls back to it.
 
 The installer is copied to each host and its SHA-256 checked there before it
 runs (--mode copy), or each host downloads it from --url and checks the
-digest (--mode pull). The command is a preset (ocs, msi, sh) or your
-template with {file} {server} {code} {host} {dir}.
+digest (--mode pull), or it runs from its share (\\server\share\…) as
+SYSTEM. An .msi runs as msiexec /i FILE /qn /norestart /l*v LOG; -s runs
+any installer as SYSTEM (a one-shot scheduled task, as psexec -s). What
+runs on Windows is muster's PowerShell scripts (push/shell/scripts).
 
 Every host ends with one outcome: ok, unreachable, auth_failed,
-install_failed or error, written to the response file (CSV or JSONL) as it
-finishes, fsynced, so a crash loses nothing. Unreachable hosts are tried
-again within the run (--retries, --retry-wait, doubling, with jitter).
-Afterwards:
+install_failed, unknown or error, written to the response file (CSV or
+JSONL) as it finishes, fsynced, so a crash loses nothing. 3010 and 1641 are
+ok with a reboot; 1618 (another installation running) is retried. A marker
+on each host stops an installer from ever running twice: after a dropped
+connection or a crash, a host is finished from its marker, or reported
+unknown when its installer started and its end was never seen.
+Unreachable hosts are tried again within the run (--retries, --retry-wait,
+doubling, with jitter). Afterwards:
 
   muster push --retry-from push-….csv --installer …   # every host that was not ok
   muster push -f ALL.TXT --resume push-….csv …         # after a crash: the rest only
 
 The exit status is non-zero when any host is not ok.`,
-		Example: `  muster push -f ALL.TXT --transport winrm --user Administrator --password-file pw.txt \
+		Example: `  muster push @ALL.TXT -u Administrator --password-file pw.txt agent_ABCDEFGHIJ.msi
+  muster push -f ALL.TXT --transport winrm -u 'CORP\admin' --password-file pw.txt \
       --installer OCS-NG-Windows-Agent-Setup.exe --preset ocs --server http://ocs:8080/ocsinventory
-  muster push ssh://root@10.0.0.5 ssh://root@10.0.0.6 --key ~/.ssh/id_ed25519 \
+  muster push ssh://root@10.0.0.5 ssh://root@10.0.0.6 \
       --installer agent.sh --preset sh --server http://muster:8080/ocsinventory --activation ABCDEFGHIJ
   muster push @ALL.TXT --installer agent_ABCDEFGHIJ.msi --preset msi --transport winrms --winrm-ca ca.pem --dry-run`,
 		Args: cobra.ArbitraryArgs,
