@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -85,7 +86,7 @@ func TestWindowsInstallThroughScripts(t *testing.T) {
 			}
 			var ie *push.InstallError
 			if tc.fail {
-				if !asInstallError(err, &ie) || (tc.code == 1618) != ie.Later || !strings.Contains(ie.Output, "log: MSI (s): Product: agent -- Installation failed.") {
+				if !errors.As(err, &ie) || (tc.code == 1618) != ie.Later || !strings.Contains(ie.Output, "log: MSI (s): Product: agent -- Installation failed.") {
 					t.Fatalf("failure %T %v", err, err)
 				}
 			}
@@ -143,43 +144,13 @@ func TestWindowsStartedMarkerIsUnknown(t *testing.T) {
 	for _, attempt := range []int{1, 2} { // install.ps1 checks too, not only the retry's state.ps1
 		_, err = j.Install(context.Background(), tr, hostOf(t, emu.URL), attempt)
 		var ue *push.UnknownError
-		if !asUnknown(err, &ue) || !strings.Contains(err.Error(), "started 2026-12-01") {
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "started 2026-12-01") {
 			t.Fatalf("attempt %d: %T %v", attempt, err, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "runs")); err == nil {
 		t.Fatal("the installer ran although its marker said it had started")
 	}
-}
-
-func asInstallError(err error, out **push.InstallError) bool {
-	for err != nil {
-		if v, ok := err.(*push.InstallError); ok {
-			*out = v
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
-}
-
-func asUnknown(err error, out **push.UnknownError) bool {
-	for err != nil {
-		if v, ok := err.(*push.UnknownError); ok {
-			*out = v
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
 }
 
 // TestWindowsUNCInstallerRunsFromShareAsSystem: a \\server\share installer

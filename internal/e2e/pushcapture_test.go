@@ -1,16 +1,15 @@
 package e2e
 
 import (
-	"bytes"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"muster/internal/wiretap"
 	"muster/push"
 )
 
@@ -21,8 +20,6 @@ import (
 // is refused before any connection.
 func TestPushNeverSendsPasswordOverHTTP(t *testing.T) {
 	const secret = "Sup3r-Secret-Pa55"
-	var mu sync.Mutex
-	var raw bytes.Buffer
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +28,8 @@ func TestPushNeverSendsPasswordOverHTTP(t *testing.T) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="WSMAN"`)
 		w.WriteHeader(http.StatusUnauthorized)
 	})}
-	go srv.Serve(&tapListener{Listener: ln, mu: &mu, raw: &raw})
+	tap := wiretap.New(ln)
+	go srv.Serve(tap)
 	defer srv.Close()
 	dir := t.TempDir()
 	inst := filepath.Join(dir, "agent_ABCDEFGHIJ.msi")
@@ -62,41 +60,11 @@ func TestPushNeverSendsPasswordOverHTTP(t *testing.T) {
 			t.Errorf("the error does not say what the host offered: %s", recs[0].Error)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	got := raw.String()
+	got := string(tap.Bytes())
 	if strings.Contains(got, secret) || strings.Contains(strings.ToLower(got), "authorization: basic") {
 		t.Fatalf("the password or a Basic header crossed plain HTTP:\n%s", got)
 	}
 	if n := strings.Count(got, "POST /wsman"); n != 1 {
 		t.Fatalf("%d requests reached the host, want the one NTLM NEGOTIATE (none for --auth basic):\n%s", n, got)
 	}
-}
-
-// tapListener records every byte its connections read.
-type tapListener struct {
-	net.Listener
-	mu  *sync.Mutex
-	raw *bytes.Buffer
-}
-
-func (l *tapListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &tapConn{Conn: c, l: l}, nil
-}
-
-type tapConn struct {
-	net.Conn
-	l *tapListener
-}
-
-func (c *tapConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.l.mu.Lock()
-	c.l.raw.Write(p[:n])
-	c.l.mu.Unlock()
-	return n, err
 }

@@ -100,16 +100,10 @@ func TestPywinrmFidelity(t *testing.T) {
 	t.Logf("pywinrm scenario in %v, %d Receives", time.Since(start).Round(time.Millisecond), s.Requests("Receive"))
 }
 
-// pywinrmNTLMScript drives the windows profile as Ansible does: NTLM with
-// message encryption over HTTP (every message sealed), commands with both
-// streams and exit codes, stdin through send_command_input (how files are
-// uploaded), and the refusals of a default host: unencrypted NTLM and a
-// wrong password.
-const pywinrmNTLMScript = `
-import sys, base64, winrm, xmltodict
-from winrm.protocol import Protocol
-from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
-
+// pySendInput is Protocol.send_command_input of pywinrm 0.4, which
+// Debian's 0.3.0 lacks: the Send operation with the Protocol's own header
+// and transport.
+const pySendInput = `
 def send_command_input(p, sid, cid, data, end=False):
     # Protocol.send_command_input of pywinrm 0.4, which Debian's 0.3.0 lacks:
     # the Send operation with the Protocol's own header and transport.
@@ -124,7 +118,19 @@ def send_command_input(p, sid, cid, data, end=False):
     if end:
         stream['@End'] = 'true'
     p.send_message(xmltodict.unparse(req))
+`
 
+// pywinrmNTLMScript drives the windows profile as Ansible does: NTLM with
+// message encryption over HTTP (every message sealed), commands with both
+// streams and exit codes, stdin through send_command_input (how files are
+// uploaded), and the refusals of a default host: unencrypted NTLM and a
+// wrong password.
+const pywinrmNTLMScript = `
+import sys, base64, winrm, xmltodict
+from winrm.protocol import Protocol
+from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
+
+` + pySendInput + `
 url, user, pw, target = sys.argv[1:5]
 s = winrm.Session(url, auth=(user, pw), transport='ntlm', message_encryption='always')
 r = s.run_cmd('echo out && echo err 1>&2 && exit 7')
@@ -203,19 +209,7 @@ url, user, pw, upload_ps, hash_ps = sys.argv[1:6]
 upload_ps, hash_ps = open(upload_ps).read(), open(hash_ps).read()
 data = bytes(range(256)) * 700
 
-def send_command_input(p, sid, cid, data, end=False):
-    req = {'env:Envelope': p._get_soap_header(
-        resource_uri='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd',
-        action='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send',
-        shell_id=sid)}
-    stream = req['env:Envelope'].setdefault('env:Body', {}).setdefault('rsp:Send', {}).setdefault('rsp:Stream', {})
-    stream['@Name'] = 'stdin'
-    stream['@CommandId'] = cid
-    stream['#text'] = base64.b64encode(data).decode('ascii')
-    if end:
-        stream['@End'] = 'true'
-    p.send_message(xmltodict.unparse(req))
-
+` + pySendInput + `
 p = Protocol(url, transport='ntlm', username=user, password=pw, message_encryption='always')
 sid = p.open_shell()
 cid = p.run_command(sid, 'powershell -encodedcommand ' + base64.b64encode(upload_ps.encode('utf_16_le')).decode('ascii'))
