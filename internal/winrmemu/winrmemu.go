@@ -34,6 +34,9 @@ type Config struct {
 	// Log, if set, gets a line for every refused request (auth-refused,
 	// basic-refused, unencrypted-refused, bad-seal).
 	Log io.Writer
+	// CloseAfterReply closes the connection after every SOAP reply
+	// (Connection: close), as a proxy or a host under load may.
+	CloseAfterReply bool
 	// Exec is how commands run: ExecWindows (the default of the windows
 	// profile: muster's PowerShell scripts, modelled) or ExecSh (/bin/sh).
 	Exec string
@@ -231,6 +234,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sess := s.authenticate(w, r)
 	if sess == nil {
 		return
+	}
+	if s.cfg.CloseAfterReply {
+		w.Header().Set("Connection", "close")
 	}
 	if sess.sealer != nil {
 		br := &bufferedReply{header: http.Header{}}

@@ -137,6 +137,8 @@ type conn struct {
 	br     *bufio.Reader
 	sealer Sealer // NTLM over HTTP: every message sealed
 	used   bool
+	// closed is set when the host said it closes the connection.
+	closed bool
 }
 
 // Post sends one SOAP message and returns the reply's status and plaintext
@@ -246,9 +248,9 @@ func (c *Client) roundTrip(ctx context.Context, cn *conn, payload []byte, ct, au
 		return nil, nil, fmt.Errorf("winrm %s: reply over %d bytes", c.cfg.Addr, c.cfg.MaxReply)
 	}
 	if resp.Close {
-		// The host will close it: this connection serves no more.
-		cn.used = false
-		cn.nc.Close()
+		// The host closes it: this connection serves no more requests
+		// (and an NTLM context dies with it).
+		cn.closed = true
 	}
 	return resp, reply, nil
 }
@@ -278,7 +280,7 @@ func (c *Client) get(ctx context.Context) (*conn, error) {
 
 func (c *Client) put(cn *conn) {
 	c.mu.Lock()
-	if c.closed || cn.nc == nil {
+	if c.closed || cn.closed {
 		c.mu.Unlock()
 		c.drop(cn)
 		return
@@ -370,6 +372,9 @@ func (c *Client) logon(ctx context.Context, cn *conn) error {
 	resp, _, err := c.roundTrip(ctx, cn, nil, SOAPContentType, "Negotiate "+base64.StdEncoding.EncodeToString(neg))
 	if err != nil {
 		return err
+	}
+	if cn.closed {
+		return fmt.Errorf("winrm %s: the host closed the connection in the middle of the NTLM logon", c.cfg.Addr)
 	}
 	offered := schemes(resp.Header)
 	challenge, ok := negotiateToken(resp.Header)

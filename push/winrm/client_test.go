@@ -129,3 +129,19 @@ func TestNoPasswordToABasicHost(t *testing.T) {
 		t.Fatal("the posix emulator saw no logon attempt")
 	}
 }
+
+// TestConnectionCloseReauthenticates: a host that closes the connection
+// after every reply takes each message on a new, newly authenticated one.
+func TestConnectionCloseReauthenticates(t *testing.T) {
+	emu := emulator(t, winrmemu.Config{CloseAfterReply: true})
+	c := client(t, emu.URL, "Administrator", password)
+	for i := 0; i < 3; i++ {
+		status, body, err := c.Post(context.Background(), []byte(createShell))
+		if err != nil || status != 200 || !bytes.Contains(body, []byte("ShellId")) {
+			t.Fatalf("request %d: %d %v", i, status, err)
+		}
+	}
+	if n := emu.Requests("authenticated"); n != 3 {
+		t.Errorf("%d logons for 3 requests on closing connections", n)
+	}
+}
