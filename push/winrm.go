@@ -30,9 +30,12 @@ type WinRMConfig struct {
 	// CACert (PEM) validates winrms:// hosts; Insecure skips validation.
 	CACert   []byte
 	Insecure bool
-	// Auth is the logon: NTLM (the default; sealed messages over HTTP)
-	// or Basic (HTTPS only: never over plain HTTP).
+	// Auth is the logon: NTLM (the default; sealed messages over HTTP),
+	// Kerberos (HTTPS only, with Krb5Conf) or Basic (HTTPS only: never
+	// over plain HTTP).
 	Auth winrm.Auth
+	// Krb5Conf names the Kerberos realm and KDC (AuthKerberos).
+	Krb5Conf string
 	// Shell is the target's command shell: "windows" (cmd.exe and
 	// PowerShell, the default) or "sh" (a POSIX host behind WinRM, such as
 	// the test emulator).
@@ -82,9 +85,9 @@ func NewWinRMDialer(cfg WinRMConfig) (*WinRMDialer, error) {
 	switch cfg.Auth {
 	case "":
 		cfg.Auth = winrm.AuthNTLM
-	case winrm.AuthNTLM, winrm.AuthBasic:
+	case winrm.AuthNTLM, winrm.AuthBasic, winrm.AuthKerberos:
 	default:
-		return nil, fmt.Errorf("winrm: --auth %q: want ntlm or basic", cfg.Auth)
+		return nil, fmt.Errorf("winrm: --auth %q: want ntlm, kerberos or basic", cfg.Auth)
 	}
 	if len(cfg.CACert) > 0 && !x509.NewCertPool().AppendCertsFromPEM(cfg.CACert) {
 		return nil, errors.New("winrm: the CA file holds no PEM certificate")
@@ -112,7 +115,7 @@ func (d *WinRMDialer) Dial(ctx context.Context, h Host) (Transport, error) {
 		tlsCfg.RootCAs = pool
 	}
 	hc, err := winrm.New(winrm.Config{Addr: addr, HTTPS: https, TLS: tlsCfg, Auth: d.cfg.Auth, User: d.cfg.User,
-		Password: d.cfg.Password, Dial: defaultDial(d.cfg.Dial), RequestTimeout: d.cfg.OperationTimeout + 10*time.Second})
+		Password: d.cfg.Password, Dial: defaultDial(d.cfg.Dial), RequestTimeout: d.cfg.OperationTimeout + 10*time.Second, Krb5Conf: d.cfg.Krb5Conf})
 	if err != nil {
 		var ae *winrm.AuthError
 		if errors.As(err, &ae) {

@@ -20,6 +20,8 @@ declare -A provides=(
   [curl]=/usr/bin/curl                               # push pull mode on sh hosts
   [ieee-data]=/usr/share/ieee-data/oui.csv          # vendors: go generate ./discover, --vendors
   [python3-winrm]=/usr/lib/python3/dist-packages/winrm/__init__.py  # independent WinRM client: emulator fidelity
+  [krb5-kdc]=/usr/sbin/krb5kdc                      # a real KDC on loopback: Kerberos logons over WinRM
+  [krb5-admin-server]=/usr/sbin/kadmin.local
   [nodejs]=/usr/bin/node                            # runs the real PowerShell grammar (scripts/psgrammar)
   [npm]=/usr/bin/npm
 )

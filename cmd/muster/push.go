@@ -40,8 +40,9 @@ As with psexec, the installer and its own arguments may follow the list:
   muster push @ALL.TXT -u 'DOMAIN\Administrator' -p PASS '\\srv\NETLOGON\setup.exe' /S
 
 WinRM logs on as Windows expects: NTLM (user, DOMAIN\user or user@domain),
-with every message sealed over winrm:// (HTTP). Basic (--auth basic) is for
-winrms:// (HTTPS) only, and muster never falls back to it.
+with every message sealed over winrm:// (HTTP). Kerberos (--auth kerberos,
+with --krb5-conf) and Basic (--auth basic) are for winrms:// (HTTPS) only,
+and muster never falls back to Basic.
 
 The installer is copied to each host and its SHA-256 checked there before it
 runs (--mode copy), or each host downloads it from --url and checks the
@@ -96,7 +97,8 @@ The exit status is non-zero when any host is not ok.`,
 	f.Bool("strict-host-keys", false, "refuse SSH hosts not already in known_hosts (default: record new ones; a changed key is always refused)")
 	f.String("winrm-ca", "", "CA certificate (PEM) that signs the hosts' WinRM HTTPS certificates")
 	f.Bool("insecure", false, "do not check WinRM HTTPS certificates (DANGEROUS: anyone on the path can read the password)")
-	f.String("auth", "ntlm", "WinRM logon: ntlm (Negotiate; every message sealed over HTTP) or basic (winrms:// only: never over plain HTTP)")
+	f.String("auth", "ntlm", "WinRM logon: ntlm (Negotiate; every message sealed over HTTP), kerberos (winrms:// only) or basic (winrms:// only: never over plain HTTP)")
+	f.String("krb5-conf", "/etc/krb5.conf", "WinRM --auth kerberos: the krb5.conf naming the realm and its KDC (user@REALM or DOMAIN\\user picks the realm)")
 	f.String("winrm-shell", "windows", "WinRM: the hosts' shell, windows or sh (a POSIX host behind WinRM)")
 	f.IntP("concurrency", "n", 10, "hosts worked on at once")
 	f.Duration("timeout", 10*time.Minute, "deadline of one attempt on one host (connect, copy, install)")
@@ -113,7 +115,7 @@ The exit status is non-zero when any host is not ok.`,
 	f.Bool("queue", false, "push to the hosts of the server's retry queue that the network map has seen again")
 	for _, n := range []string{"file", "installer", "mode", "url", "sha256", "preset", "command", "server", "activation",
 		"remote-dir", "transport", "user", "password", "password-file", "key", "ssh-agent", "known-hosts", "strict-host-keys",
-		"winrm-ca", "insecure", "auth", "winrm-shell", "concurrency", "timeout", "handshake-timeout", "retries",
+		"winrm-ca", "insecure", "auth", "krb5-conf", "winrm-shell", "concurrency", "timeout", "handshake-timeout", "retries",
 		"retry-wait", "retry-failed", "response", "format", "retry-from", "resume", "dry-run", "token", "queue", "system", "cleanup"} {
 		a.bind(f, "push."+n, n)
 	}
@@ -429,7 +431,7 @@ func (a *app) pushDialers(hosts []push.Host, def push.Scheme, password string) (
 	}
 	if need[push.SchemeWinRM] || need[push.SchemeWinRMS] {
 		cfg := push.WinRMConfig{User: v.GetString("push.user"), Password: password, Insecure: v.GetBool("push.insecure"),
-			Auth: winrm.Auth(v.GetString("push.auth")), Shell: v.GetString("push.winrm-shell"), ConnectTimeout: v.GetDuration("push.handshake-timeout")}
+			Auth: winrm.Auth(v.GetString("push.auth")), Krb5Conf: v.GetString("push.krb5-conf"), Shell: v.GetString("push.winrm-shell"), ConnectTimeout: v.GetDuration("push.handshake-timeout")}
 		if ca := v.GetString("push.winrm-ca"); ca != "" {
 			pem, err := os.ReadFile(ca)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
+	"github.com/jcmturner/gokrb5/v8/keytab"
 	"io"
 	"net"
 	"net/http"
@@ -34,6 +35,9 @@ type Config struct {
 	// Log, if set, gets a line for every refused request (auth-refused,
 	// basic-refused, unencrypted-refused, bad-seal).
 	Log io.Writer
+	// Keytab holds the keys of HTTP/<host>: with it the windows profile
+	// accepts Kerberos under Negotiate.
+	Keytab *keytab.Keytab
 	// CloseAfterReply closes the connection after every SOAP reply
 	// (Connection: close), as a proxy or a host under load may.
 	CloseAfterReply bool
