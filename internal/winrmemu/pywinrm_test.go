@@ -61,30 +61,47 @@ p.close_shell(sid)
 print('pywinrm OK')
 `
 
-// TestPywinrmFidelity runs the posix profile (Basic, plaintext) with
-// pywinrm's plaintext transport.
-func TestPywinrmFidelity(t *testing.T) {
+// pywinrmHost checks for Debian's python3-winrm and serves an emulator on
+// loopback for it.
+func pywinrmHost(t *testing.T, cfg Config) *Server {
+	t.Helper()
 	testenv.Tool(t, "/usr/bin/python3")
-	if err := exec.Command("/usr/bin/python3", "-c", "import winrm").Run(); err != nil {
+	if err := exec.Command("/usr/bin/python3", "-c", "import winrm, requests_ntlm").Run(); err != nil {
 		testenv.Missing(t, "python3-winrm is not installed (Debian package python3-winrm; make test installs it)")
 	}
-	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Profile: ProfilePOSIX, Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir})
+	s := New(cfg)
 	s.Start(ln, false)
-	defer s.Close()
-	script := filepath.Join(t.TempDir(), "drive.py")
-	os.WriteFile(script, []byte(pywinrmScript), 0o644)
-	marker := filepath.Join(dir, "ran-for-real")
-	cmd := exec.Command("/usr/bin/python3", script, s.URL, "Administrator", "s3cret!", marker)
-	start := time.Now()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// runPywinrm runs a Python script with the system interpreter (MD4 on)
+// and returns its output, failing unless it printed want.
+func runPywinrm(t *testing.T, script, want string, args ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "drive.py")
+	os.WriteFile(p, []byte(script), 0o644)
+	cmd := exec.Command("/usr/bin/python3", append([]string{p}, args...)...)
+	cmd.Env = pywinrmEnv(t)
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "pywinrm OK") {
+	if err != nil || !strings.Contains(string(out), want) {
 		t.Fatalf("pywinrm: %v\n%s", err, out)
 	}
+	return string(out)
+}
+
+// TestPywinrmFidelity runs the posix profile (Basic, plaintext) with
+// pywinrm's plaintext transport.
+func TestPywinrmFidelity(t *testing.T) {
+	dir := t.TempDir()
+	s := pywinrmHost(t, Config{Profile: ProfilePOSIX, Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir})
+	marker := filepath.Join(dir, "ran-for-real")
+	start := time.Now()
+	runPywinrm(t, pywinrmScript, "pywinrm OK", s.URL, "Administrator", "s3cret!", marker)
 	// The command really ran on this machine.
 	if _, err := os.Stat(marker); err != nil {
 		t.Fatalf("marker: %v", err)
@@ -168,27 +185,10 @@ func pywinrmEnv(t *testing.T) []string {
 }
 
 func TestPywinrmNTLMEncrypted(t *testing.T) {
-	testenv.Tool(t, "/usr/bin/python3")
-	if err := exec.Command("/usr/bin/python3", "-c", "import winrm, requests_ntlm").Run(); err != nil {
-		testenv.Missing(t, "python3-winrm is not installed (Debian package python3-winrm; make test installs it)")
-	}
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir, Exec: ExecSh})
-	s.Start(ln, false)
-	defer s.Close()
-	script := filepath.Join(t.TempDir(), "drive.py")
-	os.WriteFile(script, []byte(pywinrmNTLMScript), 0o644)
+	s := pywinrmHost(t, Config{Users: map[string]string{"Administrator": "s3cret!"}, Dir: dir, Exec: ExecSh})
 	target := filepath.Join(dir, "uploaded.bin")
-	cmd := exec.Command("/usr/bin/python3", script, s.URL, "Administrator", "s3cret!", target)
-	cmd.Env = pywinrmEnv(t)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "pywinrm NTLM OK") {
-		t.Fatalf("pywinrm: %v\n%s", err, out)
-	}
+	runPywinrm(t, pywinrmNTLMScript, "pywinrm NTLM OK", s.URL, "Administrator", "s3cret!", target)
 	if fi, err := os.Stat(target); err != nil || fi.Size() != 3*256*1024+4 {
 		t.Fatalf("stdin did not land: %v", err)
 	}
@@ -230,32 +230,15 @@ print('pywinrm scripts OK')
 `
 
 func TestPywinrmRunsMusterScripts(t *testing.T) {
-	testenv.Tool(t, "/usr/bin/python3")
-	if err := exec.Command("/usr/bin/python3", "-c", "import winrm, requests_ntlm").Run(); err != nil {
-		testenv.Missing(t, "python3-winrm is not installed (Debian package python3-winrm; make test installs it)")
-	}
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Users: map[string]string{`CORP\Administrator`: "s3cret!"}, Dir: dir})
-	s.Start(ln, false)
-	defer s.Close()
+	s := pywinrmHost(t, Config{Users: map[string]string{`CORP\Administrator`: "s3cret!"}, Dir: dir})
 	tmp := t.TempDir()
 	path := `C:\Windows\Temp\muster-push\it's here.bin`
 	up := filepath.Join(tmp, "upload.ps1")
 	os.WriteFile(up, []byte(pshell.Invocation("upload.ps1", true, pshell.Arg{Name: "Path", Value: path}, pshell.Arg{Name: "Size", Value: "179200"})), 0o644)
 	hash := filepath.Join(tmp, "hash.ps1")
 	os.WriteFile(hash, []byte(pshell.Invocation("hash.ps1", false, pshell.Arg{Name: "Path", Value: path})), 0o644)
-	script := filepath.Join(tmp, "drive.py")
-	os.WriteFile(script, []byte(pywinrmScriptsScript), 0o644)
-	cmd := exec.Command("/usr/bin/python3", script, s.URL, `CORP\Administrator`, "s3cret!", up, hash)
-	cmd.Env = pywinrmEnv(t)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "pywinrm scripts OK") {
-		t.Fatalf("pywinrm: %v\n%s", err, out)
-	}
+	runPywinrm(t, pywinrmScriptsScript, "pywinrm scripts OK", s.URL, `CORP\Administrator`, "s3cret!", up, hash)
 	if fi, err := os.Stat(filepath.Join(dir, "C", "Windows", "Temp", "muster-push", "it's here.bin")); err != nil || fi.Size() != 179200 {
 		t.Fatalf("the upload did not land: %v", err)
 	}
