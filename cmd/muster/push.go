@@ -504,7 +504,7 @@ func (p *pushProgress) event(e push.Event) {
 	defer p.mu.Unlock()
 	if !e.Done {
 		if p.bar == nil {
-			fmt.Fprintf(os.Stderr, "push: %s: attempt %d failed (%v), again in %v\n", e.Host, e.Attempt, e.Err, e.RetryIn.Round(100*time.Millisecond))
+			fmt.Fprintf(os.Stderr, "push: %s: attempt %d failed (%s), again in %v\n", e.Host, e.Attempt, push.Sanitize(fmt.Sprint(e.Err)), e.RetryIn.Round(100*time.Millisecond))
 		}
 		return
 	}
