@@ -88,6 +88,38 @@ func TestWinRMConformance(t *testing.T) {
 	}
 }
 
+// TestWinRMConformanceWindows runs the suite's file transfers against the
+// emulated Windows host: upload.ps1 over sealed NTLM, Windows paths.
+func TestWinRMConformanceWindows(t *testing.T) {
+	dir := t.TempDir()
+	emu := emulator(t, winrmemu.Config{Dir: dir, Exec: winrmemu.ExecWindows})
+	dialer := func(pw string) *push.WinRMDialer {
+		d, err := push.NewWinRMDialer(push.WinRMConfig{User: "Administrator", Password: pw, OperationTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	good, bad := dialer("s3cret!"), dialer("wrong")
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := closed.Addr().String()
+	closed.Close()
+	host := hostOf(t, emu.URL)
+	pushtest.Run(t, pushtest.Target{
+		Dial:        func(ctx context.Context) (push.Transport, error) { return good.Dial(ctx, host) },
+		DialBadAuth: func(ctx context.Context) (push.Transport, error) { return bad.Dial(ctx, host) },
+		DialRefused: func(ctx context.Context) (push.Transport, error) {
+			return good.Dial(ctx, hostOf(t, "http://"+refused+"/wsman"))
+		},
+		RemoteDir: `C:\Users\Administrator\uploads`,
+		Join:      func(dir, name string) string { return dir + `\` + name },
+		ReadFile: func(remote string) ([]byte, error) {
+			return os.ReadFile(filepath.Join(dir, "C", filepath.FromSlash(strings.ReplaceAll(remote[3:], `\`, "/"))))
+		},
+		ScriptsOnly: true,
+	})
+}
+
 func TestWinRMFaultsBecomeErrors(t *testing.T) {
 	emu := emulator(t, winrmemu.Config{MaxShellsPerUser: 1})
 	d := winrmDialer(t, "Administrator", "s3cret!")
