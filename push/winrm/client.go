@@ -229,7 +229,13 @@ func (c *Client) roundTrip(ctx context.Context, cn *conn, payload []byte, ct, au
 	}
 	cn.nc.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { cn.nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		if !stop() {
+			// The context ended and put the socket's deadline in the past:
+			// this connection serves no more requests.
+			cn.closed = true
+		}
+	}()
 	sent := false
 	fail := func(err error) (*http.Response, []byte, error) {
 		if ctx.Err() != nil {
