@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"muster/internal/testbed"
 	"muster/push"
@@ -175,5 +177,92 @@ func TestPushWindowsFleet(t *testing.T) {
 		if role[h.IP] == "badpass" && !strings.Contains(string(log), "auth-refused") {
 			t.Errorf("%s: no refusal logged for the wrong password: %q", h.IP, log)
 		}
+	}
+}
+
+// The installer of the kill test: it says it started, then waits to be
+// released before it installs.
+const blockingInstaller = `touch started
+i=0; while [ ! -e release ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+n=$(cat installs 2>/dev/null || echo 0); echo $((n+1)) > installs
+`
+
+// TestPushWindowsKilledThenResume: muster is SIGKILLed while installers
+// run on Windows hosts; they finish without it. --resume reads their
+// markers and finishes them from there; no installer runs twice.
+func TestPushWindowsKilledThenResume(t *testing.T) {
+	pb := newPushBed(t, 0, 12)
+	pb.winExec = "windows"
+	var lines []string
+	for _, h := range pb.winHosts {
+		lines = append(lines, "winrm://"+h.IP)
+		pb.startEmulator(t, h, winPassword)
+	}
+	list := writeList(t, pb.dir, lines)
+	msi := filepath.Join(pb.dir, "muster-agent_ABCDEFGHIJ.msi")
+	os.WriteFile(msi, []byte(blockingInstaller), 0o644)
+	pw := filepath.Join(pb.dir, "password")
+	os.WriteFile(pw, []byte(winPassword+"\n"), 0o600)
+	resp := filepath.Join(pb.dir, "response.csv")
+	push1 := func(n string, extra ...string) *exec.Cmd {
+		return pb.Command(append([]string{musterBin, "push", "-f", list, "-u", testbed.SSHUser, "--password-file", pw,
+			"--installer", msi, "--preset", "msi", "--transport", "winrm", "-n", n, "--handshake-timeout", "5s"}, extra...)...)
+	}
+	cmd := push1("4", "--response", resp)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The event: four installers are running. Then the pusher dies.
+	running := func() []string {
+		var ips []string
+		for _, h := range pb.winHosts {
+			if _, err := os.Stat(filepath.Join(pb.winDir[h.IP], "started")); err == nil {
+				ips = append(ips, h.IP)
+			}
+		}
+		return ips
+	}
+	for i := 0; i < 3000 && len(running()) < 4; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	inFlight := running()
+	cmd.Process.Kill()
+	cmd.Wait()
+	if len(inFlight) != 4 {
+		t.Fatalf("%d installers running at the kill, want 4", len(inFlight))
+	}
+	// They finish on their own.
+	for _, h := range pb.winHosts {
+		os.WriteFile(filepath.Join(pb.winDir[h.IP], "release"), nil, 0o644)
+	}
+	for _, ip := range inFlight {
+		for i := 0; i < 3000; i++ {
+			if _, err := os.Stat(filepath.Join(pb.winDir[ip], "installs")); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	out, err := push1("6", "--resume", resp).CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	by := records(t, resp)
+	fromMarker := 0
+	for _, h := range pb.winHosts {
+		r := by[h.IP]
+		if r.Outcome != push.OK {
+			t.Errorf("%s: %s (%s)", h.IP, r.Outcome, r.Error)
+		}
+		if strings.Contains(r.Error, "read from the host's marker") {
+			fromMarker++
+		}
+		n, _ := os.ReadFile(filepath.Join(pb.winDir[h.IP], "installs"))
+		if strings.TrimSpace(string(n)) != "1" {
+			t.Errorf("%s: installed %q times", h.IP, n)
+		}
+	}
+	if fromMarker != len(inFlight) {
+		t.Errorf("%d hosts finished from their marker, want the %d in flight at the kill", fromMarker, len(inFlight))
 	}
 }
