@@ -291,11 +291,19 @@ type winrmTransport struct {
 	shell  *mwinrm.Shell
 	family string
 	mu     sync.Mutex // one command at a time per shell
+	// lost is set when a command's end was not seen (the connection
+	// failed while it ran): it may still be running, and deleting the
+	// shell would kill it, so the shell is left to the host's IdleTimeout.
+	lost bool
 }
 
 func (t *winrmTransport) Family() string { return t.family }
 
 func (t *winrmTransport) Close() error {
+	if t.lost {
+		t.tr.http.Close()
+		return nil
+	}
 	// Delete the shell, within a short bound of its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.tr.ctx), 5*time.Second)
 	defer cancel()
@@ -340,13 +348,14 @@ func (t *winrmTransport) exec(ctx context.Context, cmd string, stdin func(stdinW
 	ex := Exec{ExitCode: c.ExitCode(), Stdout: out.b, Stderr: errb.b}
 	if ctx.Err() != nil {
 		c.Close()
-		return Exec{ExitCode: -1, Stdout: out.b, Stderr: errb.b}, fmt.Errorf("winrm %s: %q: %w", t.tr.addr, cmd, ctx.Err())
+		return Exec{ExitCode: -1, Stdout: out.b, Stderr: errb.b}, fmt.Errorf("winrm %s: %q: %w", t.tr.addr, brief(cmd), ctx.Err())
 	}
 	if inErr != nil {
 		return ex, fmt.Errorf("winrm %s: send input: %w", t.tr.addr, wrapCtx(ctx, inErr))
 	}
 	if err := errors.Join(outErr, errErr); err != nil {
-		return Exec{ExitCode: -1, Stdout: out.b, Stderr: errb.b}, fmt.Errorf("winrm %s: %q: %w", t.tr.addr, cmd, err)
+		t.lost = true
+		return Exec{ExitCode: -1, Stdout: out.b, Stderr: errb.b}, fmt.Errorf("winrm %s: %q: %w", t.tr.addr, brief(cmd), err)
 	}
 	c.Close()
 	return ex, nil
@@ -404,4 +413,12 @@ func (t *winrmTransport) Upload(ctx context.Context, r io.Reader, size int64, re
 		return fmt.Errorf("winrm %s: upload %s: exit %d: %s", t.tr.addr, remote, ex.ExitCode, lastLine(string(ex.Stdout)+string(ex.Stderr)))
 	}
 	return nil
+}
+
+// brief is a command as an error names it: an encoded script is cut.
+func brief(cmd string) string {
+	if len(cmd) > 80 {
+		return cmd[:77] + "..."
+	}
+	return cmd
 }

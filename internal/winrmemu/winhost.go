@@ -59,7 +59,9 @@ func (s *Server) startWindows(c *command, line string) error {
 	out := &streamWriter{c: c, i: 0}
 	errw := &streamWriter{c: c, i: 1}
 	a := call.Args
+	s.running.Add(1)
 	go func() {
+		defer s.running.Done()
 		var code int
 		var err error
 		switch call.Script {

@@ -68,6 +68,8 @@ type Server struct {
 	shells map[string]*shell
 	// Requests counts requests by action, for tests.
 	requests map[string]int
+	// running counts the commands not yet ended.
+	running sync.WaitGroup
 
 	httpSrv *http.Server
 	ln      net.Listener
@@ -146,12 +148,20 @@ func (s *Server) Close() {
 		s.httpSrv.Close()
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for id, sh := range s.shells {
 		for _, c := range sh.commands {
 			c.kill()
 		}
 		delete(s.shells, id)
+	}
+	s.mu.Unlock()
+	// Wait (bounded) for the killed commands to end, so that nothing
+	// writes into the host's directory after Close.
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
 	}
 }
 
@@ -470,7 +480,8 @@ func (s *Server) startSh(c *command, line string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	go func() { c.finish(exitCode(cmd.Wait(), codeFile)) }()
+	s.running.Add(1)
+	go func() { defer s.running.Done(); c.finish(exitCode(cmd.Wait(), codeFile)) }()
 	return nil
 }
 
