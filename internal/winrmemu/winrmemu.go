@@ -240,6 +240,8 @@ func (e *envelope) shellID() string {
 	return ""
 }
 
+// ServeHTTP answers POST /wsman: the profile's authentication, then the
+// SOAP operation, sealed back when the request came sealed.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/wsman" {
 		http.Error(w, "not found", http.StatusNotFound)

@@ -68,6 +68,7 @@ type AuthError struct {
 	Msg     string
 }
 
+// Error says what was refused and what the host offered.
 func (e *AuthError) Error() string {
 	if len(e.Offered) == 0 {
 		return e.Msg
