@@ -196,7 +196,9 @@ func (t *winrmTransporter) Post(c *mwinrm.Client, msg *soap.SoapMessage) (string
 	if err := t.ctx.Err(); err != nil {
 		return "", &errStopped{err}
 	}
-	status, body, err := t.http.Post(ctx, []byte(msg.String()))
+	// Serialized once: a Send carries up to ~120 KB of base64.
+	req := []byte(msg.String())
+	status, body, err := t.http.Post(ctx, req)
 	var ae *winrm.AuthError
 	var ne *winrm.NetError
 	switch {
@@ -224,7 +226,7 @@ func (t *winrmTransporter) Post(c *mwinrm.Client, msg *soap.SoapMessage) (string
 		f.Status = status
 		return "", f
 	}
-	if strings.Contains(msg.String(), "transfer/Create") && !bytes.Contains(body, []byte("ShellId")) {
+	if bytes.Contains(req, []byte("transfer/Create")) && !bytes.Contains(body, []byte("ShellId")) {
 		return "", fmt.Errorf("winrm %s: the shell was not created (no ShellId in the reply)", t.addr)
 	}
 	return string(body), nil
@@ -390,11 +392,14 @@ func (t *winrmTransport) Upload(ctx context.Context, r io.Reader, size int64, re
 	ex, err := t.exec(ctx, cmd, func(w stdinWriter) error {
 		defer w.Close() // sends the end of input
 		buf := make([]byte, uploadChunk)
+		line := make([]byte, base64.StdEncoding.EncodedLen(uploadChunk)+1)
 		for {
 			n, rerr := io.ReadFull(r, buf)
 			if n > 0 {
-				line := base64.StdEncoding.EncodeToString(buf[:n]) + "\n"
-				if _, err := w.Write([]byte(line)); err != nil {
+				m := base64.StdEncoding.EncodedLen(n)
+				base64.StdEncoding.Encode(line, buf[:n])
+				line[m] = '\n'
+				if _, err := w.Write(line[:m+1]); err != nil {
 					return err
 				}
 			}

@@ -188,6 +188,9 @@ func (s *Server) refuse(w http.ResponseWriter, ca *connAuth) {
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	limit := int64(s.cfg.MaxEnvelopeSize) + 1024
 	var b bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		b.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
 	n, err := b.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if n >= limit || strings.Contains(err.Error(), "too large") {

@@ -4,6 +4,7 @@ package winrmemu
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -128,18 +129,22 @@ func (s *Server) psUpload(in io.Reader, path, size string) error {
 	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 4<<20)
+	var dec []byte
 	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" {
+		l := bytes.TrimSpace(sc.Bytes())
+		if len(l) == 0 {
 			continue
 		}
-		b, err := base64.StdEncoding.DecodeString(l)
+		if n := base64.StdEncoding.DecodedLen(len(l)); cap(dec) < n {
+			dec = make([]byte, n)
+		}
+		n, err := base64.StdEncoding.Decode(dec[:cap(dec)], l)
 		if err != nil {
 			f.Close()
 			os.Remove(p + ".part")
 			return fmt.Errorf("Exception calling \"FromBase64String\": %v", err)
 		}
-		f.Write(b)
+		f.Write(dec[:n])
 	}
 	fi, _ := f.Stat()
 	f.Close()
