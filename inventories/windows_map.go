@@ -39,6 +39,7 @@ type Win32BaseBoard struct {
 
 // Win32SystemEnclosure is WMI's Win32_SystemEnclosure.
 type Win32SystemEnclosure struct {
+	Manufacturer   string // read to tell a readable record from a broken one
 	SMBIOSAssetTag string
 	ChassisTypes   []uint16
 }
