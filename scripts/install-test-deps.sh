@@ -24,6 +24,11 @@ declare -A provides=(
   [krb5-admin-server]=/usr/sbin/kadmin.local
   [nodejs]=/usr/bin/node                            # runs the real PowerShell grammar (scripts/psgrammar)
   [npm]=/usr/bin/npm
+  [wine]=/usr/bin/wine                              # a Windows for tests: muster.exe, its SCM, msiexec, WMI
+  [wine64]=/usr/lib/wine/wine64
+  [msitools]=/usr/bin/msiinfo                       # MSI tools (wixl builds the agent's MSI)
+  [wixl]=/usr/bin/wixl
+  [gcc-mingw-w64-x86-64]=/usr/bin/x86_64-w64-mingw32-gcc  # builds the Wine prefix's stub bcryptprimitives.dll
 )
 
 # The PowerShell grammar (npm tree-sitter-powershell on web-tree-sitter, no
