@@ -8,12 +8,16 @@ DATA_DIR ?= .muster
 LISTEN   ?= 127.0.0.1:8080
 FUZZTIME ?= 5s
 
-.PHONY: all build run test test-deps vet fuzz bench clean
+.PHONY: all build msi run test test-deps vet fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/muster
+
+# The Windows agent's MSI (wixl); signed when MSI_SIGN_CERT and MSI_SIGN_KEY are set.
+msi:
+	./scripts/build-msi.sh bin/muster-agent.msi
 
 run: build
 	./$(BIN) server --data-dir $(DATA_DIR) --listen $(LISTEN)

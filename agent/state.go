@@ -41,6 +41,10 @@ type State struct {
 	// Client is the client the agent was activated for.
 	Client     string `json:"client,omitempty"`
 	Activation string `json:"activation,omitempty"`
+	// InstallerCodeTried is set once the code an installer left (MSI
+	// property or file name) was tried: it is for new installs only, and
+	// never re-activates an agent that was deactivated since.
+	InstallerCodeTried bool `json:"installer_code_tried,omitempty"`
 }
 
 // StateFile is the state's file name in the work directory.

@@ -91,8 +91,18 @@ A package in WORK-DIR/download/history never runs again unless forced.
 		Use:   "service",
 		Short: "Run the agent loop: calls every PROLOG_FREQ hours, the first call at a random time",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentService() },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if scm, _ := cmd.Flags().GetBool("scm"); scm {
+				ag, _, err := a.newAgent(true)
+				if err != nil {
+					return err
+				}
+				return agent.RunService("muster-agent", func(ctx context.Context) error { return serviceLoop(ctx, ag) })
+			}
+			return a.agentService()
+		},
 	}
+	svc.Flags().Bool("scm", false, "run under the Windows service manager (how the MSI and install-service register it)")
 	activate := &cobra.Command{
 		Use:   "activate CODE",
 		Short: "Bind this machine to a client with its 10-letter activation code",
@@ -210,6 +220,12 @@ func (a *app) agentSettings() (agent.Settings, error) {
 		}
 		s.Proxy = fmt.Sprintf("http://%s:%d", host, v.GetInt("agent.proxy-port"))
 	}
+	if s.Server == "" {
+		// Installed by the MSI: its SERVER property.
+		if in, err := agent.ReadInstalled(); err == nil {
+			s.Server = in.Server
+		}
+	}
 	return s, nil
 }
 
@@ -285,8 +301,21 @@ func (p *program) Start(s service.Service) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done = cancel, make(chan error, 1)
-	go func() { p.done <- (&agent.Service{Agent: ag}).Run(ctx) }()
+	go func() { p.done <- serviceLoop(ctx, ag) }()
 	return nil
+}
+
+// serviceLoop activates with the installer's code on a new install, then
+// runs the agent's schedule until ctx ends.
+func serviceLoop(ctx context.Context, ag *agent.Agent) error {
+	if in, err := agent.ReadInstalled(); err != nil {
+		ag.Log.Warn("cannot read what the installer left", "err", err)
+	} else if client, err := ag.ActivateFromInstaller(ctx, in); err != nil {
+		ag.Log.Warn("not activated; trying again at the next start", "err", err)
+	} else if client != "" {
+		ag.Log.Info("activated with the installer's code", "client", client)
+	}
+	return (&agent.Service{Agent: ag}).Run(ctx)
 }
 
 func (p *program) Stop(s service.Service) error {
@@ -368,7 +397,11 @@ func (a *app) agentInstall(f *pflag.FlagSet) error {
 			fmt.Fprintf(a.out, "activated for client %s\n", client)
 		}
 	}
-	svc, err := a.serviceFor([]string{"agent", "service", "--work-dir", a.workDir()})
+	args := []string{"agent", "service", "--work-dir", a.workDir()}
+	if runtime.GOOS == "windows" {
+		args = append(args, "--scm")
+	}
+	svc, err := a.serviceFor(args)
 	if err != nil {
 		return err
 	}

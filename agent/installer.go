@@ -1,0 +1,59 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Installed is what the Windows installer (the MSI) left for the agent:
+// its SERVER and ACTIVATION properties, and the path of the MSI itself,
+// whose name may carry the code (muster-agent_ABCDEFGHIJ.msi).
+type Installed struct {
+	Server, Activation, InstallerPath string
+}
+
+var installerCodeRe = regexp.MustCompile(`_([A-Za-z]{10})(?:\.msi|\.exe)?$`)
+
+// Code is the activation code the installer gave: the ACTIVATION
+// property, else the one in the installer's file name; "" when neither.
+func (in Installed) Code() string {
+	if c := strings.TrimSpace(in.Activation); c != "" {
+		return strings.ToUpper(c)
+	}
+	base := filepath.Base(strings.ReplaceAll(in.InstallerPath, `\`, "/"))
+	if m := installerCodeRe.FindStringSubmatch(base); m != nil {
+		return strings.ToUpper(m[1])
+	}
+	return ""
+}
+
+// ActivateFromInstaller activates with the code an installer left, once:
+// only on a new install (never activated, code never taken), and the code
+// counts as taken once it activated. An agent deactivated since stays
+// deactivated. It returns the client, or "" when there was nothing to do.
+func (a *Agent) ActivateFromInstaller(ctx context.Context, in Installed) (string, error) {
+	a.defaults()
+	code := in.Code()
+	if code == "" {
+		return "", nil
+	}
+	st, err := a.identity()
+	if err != nil {
+		return "", err
+	}
+	if st.InstallerCodeTried || st.Client != "" || st.Activation != "" {
+		return "", nil
+	}
+	client, err := a.Activate(ctx, code)
+	if err != nil {
+		return "", fmt.Errorf("activation with the installer's code %s: %w", code, err)
+	}
+	if st, err = LoadState(a.WorkDir); err != nil {
+		return client, err
+	}
+	st.InstallerCodeTried = true
+	return client, st.Save(a.WorkDir)
+}
