@@ -4,8 +4,11 @@ package agent
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/mgr"
 )
 
 // RunService runs loop under the Windows service manager as the service
@@ -46,4 +49,32 @@ func (h *scmHandler) Execute(args []string, req <-chan svc.ChangeRequest, status
 			return false, 0
 		}
 	}
+}
+
+// RemoveService stops and deletes the service name from the service
+// manager. It reports whether there was one.
+func RemoveService(name string) (bool, error) {
+	m, err := mgr.Connect()
+	if err != nil {
+		return false, fmt.Errorf("service manager: %w", err)
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(name)
+	if err != nil {
+		return false, nil // no such service
+	}
+	defer s.Close()
+	if st, err := s.Query(); err == nil && st.State != svc.Stopped {
+		s.Control(svc.Stop)
+		for i := 0; i < 100; i++ { // up to 10 s for the loop to end
+			if st, err := s.Query(); err != nil || st.State == svc.Stopped {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if err := s.Delete(); err != nil {
+		return true, fmt.Errorf("delete service %s: %w", name, err)
+	}
+	return true, nil
 }

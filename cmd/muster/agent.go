@@ -20,21 +20,6 @@ import (
 	"muster/agent"
 )
 
-func defaultWorkDir() string {
-	if runtime.GOOS == "windows" {
-		if pd := os.Getenv("ProgramData"); pd != "" {
-			return filepath.Join(pd, "muster", "agent")
-		}
-	}
-	if os.Geteuid() == 0 {
-		return "/var/lib/muster-agent"
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "share", "muster-agent")
-	}
-	return "muster-agent"
-}
-
 func (a *app) agentCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -57,7 +42,7 @@ in the work directory, never in clear text.`,
 	pf.Int("proxy-type", 0, "0 no proxy (the environment's), 1 HTTP")
 	pf.String("proxy", "", "proxy host")
 	pf.Int("proxy-port", 0, "proxy port")
-	pf.String("work-dir", defaultWorkDir(), "directory of the agent's identity, state and settings")
+	pf.String("work-dir", agent.DefaultWorkDir(), "directory of the agent's identity, state and settings")
 	pf.String("tag", "", "TAG sent with the first inventory (the server's value wins afterwards)")
 	pf.Bool("notag", false, "send no TAG")
 	pf.Bool("debug", false, "log debug messages")
@@ -418,11 +403,20 @@ func (a *app) agentInstall(f *pflag.FlagSet) error {
 // agentUninstall removes the service; clean also wipes the work
 // directory: settings, activation and identity.
 func (a *app) agentUninstall(clean bool) error {
-	svc, err := a.serviceFor(nil)
-	if err != nil {
+	if runtime.GOOS == "windows" {
+		// The service manager directly: kardianos' Uninstall fails
+		// after the delete where no event log source was registered
+		// (the MSI registers none; nor does Wine).
+		if had, err := agent.RemoveService("muster-agent"); err != nil {
+			return fmt.Errorf("uninstall service: %w", err)
+		} else if had {
+			fmt.Fprintln(a.out, "muster-agent service removed")
+		} else {
+			fmt.Fprintln(a.out, "no muster-agent service installed")
+		}
+	} else if svc, err := a.serviceFor(nil); err != nil {
 		return err
-	}
-	if st, err := svc.Status(); err == nil && st != service.StatusUnknown {
+	} else if st, err := svc.Status(); err == nil && st != service.StatusUnknown {
 		svc.Stop()
 		if err := svc.Uninstall(); err != nil {
 			return fmt.Errorf("uninstall service: %w", err)
@@ -432,7 +426,7 @@ func (a *app) agentUninstall(clean bool) error {
 		fmt.Fprintln(a.out, "no muster-agent service installed")
 	}
 	if clean {
-		if err := os.RemoveAll(a.workDir()); err != nil {
+		if err := agent.Wipe(a.workDir()); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "removed %s (settings, activation, identity)\n", a.workDir())

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"muster/internal/testenv"
+	"muster/server/store"
+)
+
+// msiexec runs msiexec in the prefix from a .cmd file (straight from bash,
+// Wine's msiexec returns 2) and returns its exit code line and log.
+func (w *winePrefix) msiexec(t *testing.T, args string) (string, string) {
+	t.Helper()
+	cmdFile := filepath.Join(w.dir, "drive_c", "msi.cmd")
+	logFile := filepath.Join(w.dir, "drive_c", "msi.log")
+	os.Remove(logFile)
+	os.WriteFile(cmdFile, []byte("@msiexec "+args+` /l*v C:\msi.log`+"\r\n@echo rc=%ERRORLEVEL%\r\n"), 0o644)
+	out, _ := w.run(t, "cmd", "/c", `C:\msi.cmd`)
+	log, _ := os.ReadFile(logFile)
+	return strings.TrimSpace(out), string(log)
+}
+
+// deviceOf waits, a bounded number of times, for the server to list a
+// device activated for client.
+func deviceOf(t *testing.T, data, client string) store.Device {
+	t.Helper()
+	for try := 0; try < 120; try++ {
+		var devs []store.Device
+		out, _ := muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)
+		json.Unmarshal([]byte(out), &devs)
+		for _, d := range devs {
+			if d.Client == client {
+				return d
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("no device was activated for %s", client)
+	return store.Device{}
+}
+
+func clientCode(t *testing.T, data, name string) string {
+	t.Helper()
+	out, _ := muster(t, false, "-o", "json", "server", "client", "add", name, "--data-dir", data)
+	var c store.Client
+	if err := json.Unmarshal([]byte(out), &c); err != nil || len(c.Code) != 10 {
+		t.Fatalf("client add %s: %q %v", name, out, err)
+	}
+	return c.Code
+}
+
+// TestWindowsMSIUnderWine installs the agent's MSI (make msi) in Wine:
+// the service is registered and running in Wine's SCM and activates from
+// the code in the MSI's name; after an uninstall, a plain-named MSI with
+// ACTIVATION= does the same; deactivate, remove and removeclean each do
+// what they say.
+func TestWindowsMSIUnderWine(t *testing.T) {
+	testenv.Tool(t, "wixl")
+	w := newWinePrefix(t)
+	msi := filepath.Join(t.TempDir(), "muster-agent.msi")
+	if out, err := exec.Command("../../scripts/build-msi.sh", msi).CombinedOutput(); err != nil {
+		t.Fatalf("build MSI: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	srv := startServer(t, data)
+	acme, beta := clientCode(t, data, "ACME"), clientCode(t, data, "BETA")
+	body, _ := os.ReadFile(msi)
+	named := "muster-agent_" + acme + ".msi"
+	os.WriteFile(filepath.Join(w.dir, "drive_c", named), body, 0o644)
+	os.WriteFile(filepath.Join(w.dir, "drive_c", "muster-agent.msi"), body, 0o644)
+	service := func() string { out, _ := w.run(t, "sc", "query", "muster-agent"); return out }
+	state := filepath.Join(w.dir, "drive_c", "ProgramData", "muster", "agent", "state.json")
+
+	// 1. The code from the file name.
+	if rc, log := w.msiexec(t, `/i C:\`+named+` /qn SERVER=`+srv.URL); rc != "rc=0" {
+		t.Fatalf("msiexec /i %s: %s\n%s", named, rc, log)
+	}
+	if s := service(); !strings.Contains(s, "RUNNING") {
+		t.Fatalf("service after install: %s", s)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "drive_c", "Program Files", "muster", "muster.exe")); err != nil {
+		t.Fatal(err)
+	}
+	first := deviceOf(t, data, "ACME")
+
+	// Uninstall: the service and the program go; the identity stays.
+	if rc, log := w.msiexec(t, `/x C:\`+named+` /qn`); rc != "rc=0" {
+		t.Fatalf("msiexec /x: %s\n%s", rc, log)
+	}
+	if s := service(); strings.Contains(s, "RUNNING") {
+		t.Errorf("service after uninstall: %s", s)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "drive_c", "Program Files", "muster", "muster.exe")); err == nil {
+		t.Error("muster.exe left after uninstall")
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Errorf("uninstall removed the agent's identity: %v", err)
+	}
+
+	// 2. A new install (identity wiped) with the ACTIVATION property.
+	os.RemoveAll(filepath.Dir(state))
+	if rc, log := w.msiexec(t, `/i C:\muster-agent.msi /qn ACTIVATION=`+beta+` SERVER=`+srv.URL); rc != "rc=0" {
+		t.Fatalf("msiexec /i with ACTIVATION: %s\n%s", rc, log)
+	}
+	second := deviceOf(t, data, "BETA")
+	if second.DeviceID == first.DeviceID {
+		t.Errorf("the wiped agent kept its DEVICEID %s", first.DeviceID)
+	}
+
+	// 3. deactivate, remove, removeclean from the installed agent.
+	exe := `C:\Program Files\muster\muster.exe`
+	if out := w.must(t, exe, "agent", "deactivate"); !strings.Contains(out, "deactivated") {
+		t.Errorf("deactivate: %s", out)
+	}
+	var devs []store.Device
+	out, _ := muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)
+	json.Unmarshal([]byte(out), &devs)
+	for _, d := range devs {
+		if d.DeviceID == second.DeviceID && d.Client != "" {
+			t.Errorf("still under %s after deactivate", d.Client)
+		}
+	}
+	if out := w.must(t, exe, "agent", "remove"); !strings.Contains(out, "service removed") {
+		t.Errorf("remove: %s", out)
+	}
+	if s := service(); strings.Contains(s, "RUNNING") {
+		t.Errorf("service after remove: %s", s)
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Errorf("remove lost the configuration: %v", err)
+	}
+	w.must(t, exe, "agent", "removeclean")
+	if _, err := os.Stat(filepath.Dir(state)); !os.IsNotExist(err) {
+		t.Errorf("removeclean left %s", filepath.Dir(state))
+	}
+}
