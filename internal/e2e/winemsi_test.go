@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,8 +73,21 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 	data := t.TempDir()
 	srv := startServer(t, data)
 	acme, beta := clientCode(t, data, "ACME"), clientCode(t, data, "BETA")
-	body, _ := os.ReadFile(msi)
+	// The server serves it pre-named with a client's code, as the seed's
+	// download links do.
+	os.MkdirAll(filepath.Join(data, "installers"), 0o755)
+	built, _ := os.ReadFile(msi)
+	os.WriteFile(filepath.Join(data, "installers", "muster-agent.msi"), built, 0o644)
+	resp, err := http.Get(srv.Base + "/download?id=latest-win-msi&code=" + acme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	named := "muster-agent_" + acme + ".msi"
+	if resp.StatusCode != 200 || !bytes.Equal(body, built) || !strings.Contains(resp.Header.Get("Content-Disposition"), named) {
+		t.Fatalf("download latest-win-msi: %s %q, %d bytes", resp.Status, resp.Header.Get("Content-Disposition"), len(body))
+	}
 	os.WriteFile(filepath.Join(w.dir, "drive_c", named), body, 0o644)
 	os.WriteFile(filepath.Join(w.dir, "drive_c", "muster-agent.msi"), body, 0o644)
 	service := func() string { out, _ := w.run(t, "sc", "query", "muster-agent"); return out }
