@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"muster/agent"
+	"muster/agent/gpo"
 )
 
 func (a *app) agentCmd() *cobra.Command {
@@ -129,7 +130,23 @@ An activation code given with --activation, or carried in this binary's name
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.agentUninstall(true) },
 	}
-	cmd.AddCommand(run, svc, activate, deactivate, install, uninstall, remove, removeClean)
+	gpoCmd := &cobra.Command{
+		Use:   "gpo-script",
+		Short: "Write a startup script (.cmd and .ps1) that installs the agent's MSI at boot where it is missing",
+		Long: `Write muster-agent-startup.cmd and its PowerShell twin muster-agent-startup.ps1.
+Assigned as a computer startup script (GPO), it installs the agent's MSI at the
+next boot of machines that were offline when muster push ran. It does nothing
+where the muster-agent service exists, so it can run at every boot, and it
+logs to %SystemRoot%\Temp\muster-agent-startup.log.`,
+		Example: `  muster agent gpo-script --server https://muster:8443/ocsinventory --code ABCDEFGHIJ \
+      --msi '\\srv\NETLOGON\muster-agent.msi' --out /srv/netlogon`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.agentGPOScript(cmd.Flags()) },
+	}
+	gpoCmd.Flags().String("code", "", "activation code the new installs activate with")
+	gpoCmd.Flags().String("msi", "", "where machines read the MSI (a UNC path)")
+	gpoCmd.Flags().String("out", ".", "directory to write the scripts to")
+	cmd.AddCommand(run, svc, activate, deactivate, install, uninstall, remove, removeClean, gpoCmd)
 	return cmd
 }
 
@@ -432,6 +449,30 @@ func (a *app) agentUninstall(clean bool) error {
 		fmt.Fprintf(a.out, "removed %s (settings, activation, identity)\n", a.workDir())
 	} else {
 		fmt.Fprintf(a.out, "kept %s (settings and identity)\n", a.workDir())
+	}
+	return nil
+}
+
+func (a *app) agentGPOScript(f *pflag.FlagSet) error {
+	server, _ := f.GetString("server")
+	code, _ := f.GetString("code")
+	msi, _ := f.GetString("msi")
+	out, _ := f.GetString("out")
+	cmdText, ps1Text, err := gpo.Scripts(gpo.Options{Server: server, Code: code, MSI: msi})
+	if err != nil {
+		return fmt.Errorf("gpo-script: %w", err)
+	}
+	for name, body := range map[string][]byte{"muster-agent-startup.cmd": cmdText, "muster-agent-startup.ps1": ps1Text} {
+		p := filepath.Join(out, name)
+		tmp := p + ".part"
+		if err := os.WriteFile(tmp, body, 0o644); err != nil {
+			return fmt.Errorf("gpo-script: write %s: %w", p, err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("gpo-script: write %s: %w", p, err)
+		}
+		fmt.Fprintf(a.out, "wrote %s\n", p)
 	}
 	return nil
 }

@@ -119,12 +119,30 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 		t.Errorf("uninstall removed the agent's identity: %v", err)
 	}
 
-	// 2. A new install (identity wiped) with the ACTIVATION property.
+	// 2. A new install (identity wiped) with the ACTIVATION property, as
+	// the startup script from gpo-script does it: the first run installs,
+	// the second finds the service and does nothing.
 	os.RemoveAll(filepath.Dir(state))
-	if rc, log := w.msiexec(t, `/i C:\muster-agent.msi /qn ACTIVATION=`+beta+` SERVER=`+srv.URL); rc != "rc=0" {
-		t.Fatalf("msiexec /i with ACTIVATION: %s\n%s", rc, log)
+	muster(t, false, "agent", "gpo-script", "--server", srv.URL, "--code", beta, "--msi", `C:\muster-agent.msi`, "--out", filepath.Join(w.dir, "drive_c"))
+	startupLog := filepath.Join(w.dir, "drive_c", "windows", "temp", "muster-agent-startup.log")
+	if out, err := w.run(t, "cmd", "/c", `C:\muster-agent-startup.cmd`); err != nil {
+		l, _ := os.ReadFile(startupLog)
+		t.Fatalf("startup script, first run: %v\n%s\n%s", err, out, l)
 	}
 	second := deviceOf(t, data, "BETA")
+	if s := service(); !strings.Contains(s, "RUNNING") {
+		t.Fatalf("service after the startup script: %s", s)
+	}
+	msiLog := filepath.Join(w.dir, "drive_c", "windows", "temp", "muster-agent-msi.log")
+	before, _ := os.Stat(msiLog)
+	if out, err := w.run(t, "cmd", "/c", `C:\muster-agent-startup.cmd`); err != nil {
+		t.Fatalf("startup script, second run: %v\n%s", err, out)
+	}
+	l, _ := os.ReadFile(startupLog)
+	after, _ := os.Stat(msiLog)
+	if before == nil || after == nil || !after.ModTime().Equal(before.ModTime()) || strings.Count(string(l), "nothing to do") != 1 || strings.Count(string(l), "installing") != 1 {
+		t.Errorf("the second run was not a no-op; log:\n%s", l)
+	}
 	if second.DeviceID == first.DeviceID {
 		t.Errorf("the wiped agent kept its DEVICEID %s", first.DeviceID)
 	}
