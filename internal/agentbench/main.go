@@ -70,6 +70,10 @@ func main() {
 	fmt.Printf("%-36s %10s %10s %10s\n", "one inventory run (--local)", "CPU", "peak RSS", "wall")
 	fmt.Printf("%-36s %10v %7.1f MB %10v   target ≤1 s CPU %s, ≤40 MB %s\n", "muster agent", m.cpu.Round(time.Millisecond),
 		float64(m.rss)/1024, m.wall.Round(time.Millisecond), verdict(m.cpu <= time.Second), verdict(m.rss <= 40*1024))
+	if err := windowsUnderWine(dir, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "agentbench: windows agent under Wine:", err)
+		os.Exit(1)
+	}
 	perl, err := exec.LookPath("ocsinventory-agent")
 	if err != nil {
 		fmt.Println("ocsinventory-agent not installed: no comparison (make test-deps)")
@@ -85,6 +89,52 @@ func main() {
 	ratio := float64(p.cpu) / float64(m.cpu)
 	fmt.Printf("%-36s %10v %7.1f MB %10v\n", "ocsinventory-agent 2.10 (Perl)", p.cpu.Round(time.Millisecond), float64(p.rss)/1024, p.wall.Round(time.Millisecond))
 	fmt.Printf("muster uses %.1f× less CPU (target ≥5× %s) and %.1f× less memory\n", ratio, verdict(ratio >= 5), float64(p.rss)/float64(m.rss))
+}
+
+// windowsUnderWine measures muster.exe's inventory run (--xml) in a fresh
+// Wine 8 prefix: the CPU and peak RSS of the muster.exe process and its
+// launcher (Wine's wineserver, shared and kept running, is not counted),
+// after one unmeasured run that starts the prefix.
+func windowsUnderWine(dir string, runs int) error {
+	if _, err := exec.LookPath("wine"); err != nil {
+		fmt.Println("wine not installed: no Windows agent figures (make test-deps)")
+		return nil
+	}
+	exe := dir + "/prefix/drive_c/muster.exe"
+	if out, err := exec.Command("scripts/wine/prefix.sh", dir+"/prefix").CombinedOutput(); err != nil {
+		return fmt.Errorf("prefix: %v\n%s", err, out)
+	}
+	env := append(os.Environ(), "WINEPREFIX="+dir+"/prefix", "WINEDEBUG=-all")
+	defer func() {
+		k := exec.Command("wineserver", "-k")
+		k.Env = env
+		k.Run()
+	}()
+	b := exec.Command("go", "build", "-o", exe, "./cmd/muster")
+	b.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64")
+	if out, err := b.CombinedOutput(); err != nil {
+		return fmt.Errorf("build muster.exe: %v\n%s", err, out)
+	}
+	run := func() (usage, error) {
+		cmd := exec.Command("wine", `C:\muster.exe`, "agent", "run", "--xml", `C:\out`, "--work-dir", `C:\agent`)
+		cmd.Env = env
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return usage{}, fmt.Errorf("%v\n%s", err, out)
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		return usage{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), rss: ru.Maxrss, wall: time.Since(start)}, nil
+	}
+	if _, err := run(); err != nil { // starts wineserver and the prefix's services
+		return err
+	}
+	w, err := median(run, runs)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-36s %10v %7.1f MB %10v   (Wine 8; wineserver not counted)\n", "muster.exe agent under Wine (--xml)", w.cpu.Round(time.Millisecond),
+		float64(w.rss)/1024, w.wall.Round(time.Millisecond))
+	return nil
 }
 
 func verdict(ok bool) string {
