@@ -17,12 +17,6 @@ import (
 	"muster/inventories/ocsxml"
 )
 
-// UserAgent is what the agent calls itself. Real OCS servers accept a
-// PROLOG only from agent names they know, with a version no newer than
-// theirs (ocs-protocol.md §1.5), so the agent introduces itself as the
-// Unix agent 2.10; muster's server knows it either way.
-const UserAgent = "OCS-NG_unified_unix_agent_v2.10.0"
-
 // Config is how the agent reaches its server.
 type Config struct {
 	// Server is the server URL (…/ocsinventory); without a scheme it is

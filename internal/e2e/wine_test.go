@@ -236,7 +236,8 @@ func TestWindowsAgentUnderWine(t *testing.T) {
 	var devs []store.Device
 	lout, _ := muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)
 	json.Unmarshal([]byte(lout), &devs)
-	if len(devs) != 1 || devs[0].Client != "ACME" || devs[0].OSName != c.Hardware.OSName || devs[0].CPUs == 0 || devs[0].MemoryMB == 0 {
+	if len(devs) != 1 || devs[0].Client != "ACME" || devs[0].OSName != c.Hardware.OSName || devs[0].CPUs == 0 || devs[0].MemoryMB == 0 ||
+		!strings.HasPrefix(devs[0].UserAgent, "OCS-NG_WINDOWS_AGENT_v") {
 		t.Fatalf("devices on the server: %+v", devs)
 	}
 	show, _ := muster(t, false, "inventory", "show", devs[0].DeviceID, "-o", "json", "--data-dir", data)
