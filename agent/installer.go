@@ -57,3 +57,17 @@ func (a *Agent) ActivateFromInstaller(ctx context.Context, in Installed) (string
 	st.InstallerCodeTried = true
 	return client, st.Save(a.WorkDir)
 }
+
+// ServiceLoop is the service's life: activation with the installer's code
+// on a new install, then the agent's schedule until ctx ends.
+func ServiceLoop(ctx context.Context, ag *Agent) error {
+	ag.defaults()
+	if in, err := ReadInstalled(); err != nil {
+		ag.Log.Warn("cannot read what the installer left", "err", err)
+	} else if client, err := ag.ActivateFromInstaller(ctx, in); err != nil {
+		ag.Log.Warn("not activated; trying again at the next start", "err", err)
+	} else if client != "" {
+		ag.Log.Info("activated with the installer's code", "client", client)
+	}
+	return (&Service{Agent: ag}).Run(ctx)
+}

@@ -8,6 +8,8 @@ import (
 	_ "embed"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"text/template"
@@ -73,4 +75,30 @@ func Scripts(o Options) (cmd, ps1 []byte, err error) {
 	}
 	// cmd.exe reads lines ending in CRLF.
 	return bytes.ReplaceAll(c.Bytes(), []byte("\n"), []byte("\r\n")), p.Bytes(), nil
+}
+
+// Write writes muster-agent-startup.cmd and .ps1 into dir, each through a
+// temporary file and a rename, and returns their paths.
+func Write(dir string, o Options) ([]string, error) {
+	cmd, ps1, err := Scripts(o)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, f := range []struct {
+		name string
+		body []byte
+	}{{"muster-agent-startup.cmd", cmd}, {"muster-agent-startup.ps1", ps1}} {
+		p := filepath.Join(dir, f.name)
+		tmp := p + ".part"
+		if err := os.WriteFile(tmp, f.body, 0o644); err != nil {
+			return paths, fmt.Errorf("write %s: %w", p, err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			os.Remove(tmp)
+			return paths, fmt.Errorf("write %s: %w", p, err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
 }

@@ -83,7 +83,7 @@ A package in WORK-DIR/download/history never runs again unless forced.
 				if err != nil {
 					return err
 				}
-				return agent.RunService("muster-agent", func(ctx context.Context) error { return serviceLoop(ctx, ag) })
+				return agent.RunService("muster-agent", func(ctx context.Context) error { return agent.ServiceLoop(ctx, ag) })
 			}
 			return a.agentService()
 		},
@@ -303,21 +303,8 @@ func (p *program) Start(s service.Service) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done = cancel, make(chan error, 1)
-	go func() { p.done <- serviceLoop(ctx, ag) }()
+	go func() { p.done <- agent.ServiceLoop(ctx, ag) }()
 	return nil
-}
-
-// serviceLoop activates with the installer's code on a new install, then
-// runs the agent's schedule until ctx ends.
-func serviceLoop(ctx context.Context, ag *agent.Agent) error {
-	if in, err := agent.ReadInstalled(); err != nil {
-		ag.Log.Warn("cannot read what the installer left", "err", err)
-	} else if client, err := ag.ActivateFromInstaller(ctx, in); err != nil {
-		ag.Log.Warn("not activated; trying again at the next start", "err", err)
-	} else if client != "" {
-		ag.Log.Info("activated with the installer's code", "client", client)
-	}
-	return (&agent.Service{Agent: ag}).Run(ctx)
 }
 
 func (p *program) Stop(s service.Service) error {
@@ -458,20 +445,11 @@ func (a *app) agentGPOScript(f *pflag.FlagSet) error {
 	code, _ := f.GetString("code")
 	msi, _ := f.GetString("msi")
 	out, _ := f.GetString("out")
-	cmdText, ps1Text, err := gpo.Scripts(gpo.Options{Server: server, Code: code, MSI: msi})
+	files, err := gpo.Write(out, gpo.Options{Server: server, Code: code, MSI: msi})
 	if err != nil {
 		return fmt.Errorf("gpo-script: %w", err)
 	}
-	for name, body := range map[string][]byte{"muster-agent-startup.cmd": cmdText, "muster-agent-startup.ps1": ps1Text} {
-		p := filepath.Join(out, name)
-		tmp := p + ".part"
-		if err := os.WriteFile(tmp, body, 0o644); err != nil {
-			return fmt.Errorf("gpo-script: write %s: %w", p, err)
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("gpo-script: write %s: %w", p, err)
-		}
+	for _, p := range files {
 		fmt.Fprintf(a.out, "wrote %s\n", p)
 	}
 	return nil
