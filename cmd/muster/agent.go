@@ -30,7 +30,9 @@ speaks the OCS agent protocol, so it reports to muster's server or to a real
 OCS server: a PROLOG, then the inventory when the server asks for it.
 
 Its identity (DEVICEID) and state live in --work-dir. Flags mirror the OCS
-agents' switches; --ocs-config reads an existing ocsinventory.ini or
+agents' switches, and the OCS Windows agent's own are accepted as typed
+(/SERVER=URL /SSL=0|1 /CA=F /TAG=T /LOCAL=DIR /PROXY=H /PROXY_TYPE=N
+/PROXY_PORT=P /USER= /PWD=); --ocs-config reads an existing ocsinventory.ini or
 ocsinventory-agent.cfg. Credentials given to install-service are saved sealed
 in the work directory, never in clear text.`,
 	}

@@ -4,12 +4,24 @@
 package main
 
 import (
+	"muster/agent"
+
 	"fmt"
 	"os"
 )
 
 func main() {
-	if err := newApp().root().Execute(); err != nil {
+	root := newApp().root()
+	// `muster agent …` takes the OCS Windows agent's switches too.
+	if len(os.Args) > 1 && os.Args[1] == "agent" {
+		args, err := agent.TranslateOCSSwitches(os.Args[2:])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "muster agent:", err)
+			os.Exit(2)
+		}
+		root.SetArgs(append([]string{"agent"}, args...))
+	}
+	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "muster:", err)
 		os.Exit(1)
 	}
