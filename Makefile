@@ -7,6 +7,7 @@ BIN      := bin/muster
 DATA_DIR ?= .muster
 LISTEN   ?= 127.0.0.1:8080
 FUZZTIME ?= 5s
+VERSION  ?= 0.1.0
 
 .PHONY: all build msi run test test-deps vet fuzz bench clean
 
@@ -17,7 +18,7 @@ build:
 
 # The Windows agent's MSI (wixl); signed when MSI_SIGN_CERT and MSI_SIGN_KEY are set.
 msi:
-	./scripts/build-msi.sh bin/muster-agent.msi
+	./scripts/build-msi.sh bin/muster-agent.msi $(VERSION)
 
 run: build
 	./$(BIN) server --data-dir $(DATA_DIR) --listen $(LISTEN)
@@ -52,7 +53,9 @@ fuzz:
 	  ./internal/winrmemu:FuzzFastSend \
 	  ./inventories:FuzzUnixParsers \
 	  ./packages:FuzzParseInfo \
-	  ./packages:FuzzExtract; do \
+	  ./packages:FuzzExtract \
+	  ./agent:FuzzSOCKS4Reply \
+	  ./agent/setup:FuzzFind; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \

@@ -28,9 +28,12 @@ type Config struct {
 	CA  string
 	// User and Password, when set, answer the server's Basic challenge.
 	User, Password string
-	// Proxy is an HTTP proxy URL (OCS ProxyType 1); empty uses the
-	// environment's.
-	Proxy string
+	// Proxy is the proxy's URL: http://, socks4:// or socks5://host:port
+	// (OCS ProxyType 1, 2, 3; see ProxyURL); empty uses the environment's.
+	// ProxyUser and ProxyPassword authenticate to it (SOCKS4 sends the
+	// user id only).
+	Proxy                    string
+	ProxyUser, ProxyPassword string
 	// Timeout bounds one request.
 	Timeout time.Duration
 }
@@ -81,11 +84,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	tr := &http.Transport{TLSClientConfig: tlsCfg, Proxy: http.ProxyFromEnvironment}
 	if cfg.Proxy != "" {
-		p, err := url.Parse(cfg.Proxy)
-		if err != nil || p.Host == "" {
-			return nil, fmt.Errorf("proxy %q: want http://host:port", cfg.Proxy)
+		if err := setProxy(tr, cfg); err != nil {
+			return nil, err
 		}
-		tr.Proxy = http.ProxyURL(p)
 	}
 	return &Client{url: u, cfg: cfg, http: &http.Client{Transport: tr, Timeout: cfg.Timeout}}, nil
 }

@@ -10,9 +10,12 @@ import (
 
 // Installed is what the Windows installer (the MSI) left for the agent:
 // its SERVER and ACTIVATION properties, and the path of the MSI itself,
-// whose name may carry the code (muster-agent_ABCDEFGHIJ.msi).
+// whose name may carry the code (muster-agent_ABCDEFGHIJ.msi); whether
+// it asked for a first inventory at once (NOW=1), and its version.
 type Installed struct {
 	Server, Activation, InstallerPath string
+	RunNow                            bool
+	Version                           string
 }
 
 var installerCodeRe = regexp.MustCompile(`_([A-Za-z]{10})(?:\.msi|\.exe)?$`)
@@ -62,12 +65,35 @@ func (a *Agent) ActivateFromInstaller(ctx context.Context, in Installed) (string
 // on a new install, then the agent's schedule until ctx ends.
 func ServiceLoop(ctx context.Context, ag *Agent) error {
 	ag.defaults()
-	if in, err := ReadInstalled(); err != nil {
+	in, err := ReadInstalled()
+	if err != nil {
 		ag.Log.Warn("cannot read what the installer left", "err", err)
 	} else if client, err := ag.ActivateFromInstaller(ctx, in); err != nil {
 		ag.Log.Warn("not activated; trying again at the next start", "err", err)
 	} else if client != "" {
 		ag.Log.Info("activated with the installer's code", "client", client)
 	}
+	if in.RunNow {
+		if err := ag.ScheduleNow(true); err != nil {
+			ag.Log.Warn("cannot schedule the first run at once", "err", err)
+		}
+	}
 	return (&Service{Agent: ag}).Run(ctx)
+}
+
+// ScheduleNow makes the service's next run due at once, as the OCS
+// service's "run now" control does. With firstOnly it does so only where
+// no run was ever scheduled (a new install), so NOW=1 left in the
+// registry does not hurry every restart.
+func (a *Agent) ScheduleNow(firstOnly bool) error {
+	a.defaults()
+	st, err := a.identity()
+	if err != nil {
+		return err
+	}
+	if firstOnly && !st.TTOWait.IsZero() {
+		return nil
+	}
+	st.TTOWait = a.Now()
+	return st.Save(a.WorkDir)
 }

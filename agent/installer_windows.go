@@ -26,5 +26,8 @@ func ReadInstalled() (Installed, error) {
 	in.Server, _, _ = k.GetStringValue("Server")
 	in.Activation, _, _ = k.GetStringValue("Activation")
 	in.InstallerPath, _, _ = k.GetStringValue("InstallerPath")
+	now, _, _ := k.GetStringValue("RunNow")
+	in.RunNow = now == "1"
+	in.Version, _, _ = k.GetStringValue("Version")
 	return in, nil
 }

@@ -109,3 +109,38 @@ func TestServiceSchedule(t *testing.T) {
 		t.Fatal("no error reported while the server was down")
 	}
 }
+
+// ScheduleNow (install-service --now, the MSI's NOW=1) makes the first
+// run due at once; firstOnly leaves an existing turn alone.
+func TestScheduleNow(t *testing.T) {
+	ts := httptest.NewServer(&scripted{freq: 12})
+	defer ts.Close()
+	work := t.TempDir()
+	c, _ := agent.NewClient(agent.Config{Server: ts.URL + "/ocsinventory"})
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	ag := &agent.Agent{Client: c, WorkDir: work, Now: clock.Now, Collect: func(context.Context) *inventories.Inventory { return &inventories.Inventory{} }}
+	if err := ag.ScheduleNow(true); err != nil {
+		t.Fatal(err)
+	}
+	svc := &agent.Service{Agent: ag, Clock: clock, Rand: func(n int64) int64 { return n / 2 }, Cycles: 1}
+	if err := svc.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if clock.sleeps[0] != 0 {
+		t.Fatalf("first wait %v after ScheduleNow, want none", clock.sleeps[0])
+	}
+	st, _ := agent.LoadState(work)
+	turn := st.TTOWait
+	if err := ag.ScheduleNow(true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = agent.LoadState(work); !st.TTOWait.Equal(turn) {
+		t.Errorf("firstOnly moved the turn from %v to %v", turn, st.TTOWait)
+	}
+	if err := ag.ScheduleNow(false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = agent.LoadState(work); !st.TTOWait.Equal(clock.Now()) {
+		t.Errorf("ScheduleNow(false): next run %v, want now %v", st.TTOWait, clock.Now())
+	}
+}

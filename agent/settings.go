@@ -25,9 +25,12 @@ type Settings struct {
 	CA       string `json:"ca,omitempty"`
 	User     string `json:"user,omitempty"`
 	Password string `json:"password,omitempty"` // sealed on disk
-	Proxy    string `json:"proxy,omitempty"`
-	Tag      string `json:"tag,omitempty"`
-	NoTag    bool   `json:"notag,omitempty"`
+	Proxy    string `json:"proxy,omitempty"`    // a URL, see ProxyURL
+	// ProxyUser and ProxyPassword authenticate to the proxy.
+	ProxyUser     string `json:"proxy_user,omitempty"`
+	ProxyPassword string `json:"proxy_password,omitempty"` // sealed on disk
+	Tag           string `json:"tag,omitempty"`
+	NoTag         bool   `json:"notag,omitempty"`
 }
 
 // SettingsFile is the settings' file name in the work directory.
@@ -99,13 +102,16 @@ func unseal(workDir, s string) (string, error) {
 	return string(plain), nil
 }
 
-// Save writes the settings with the password sealed.
+// Save writes the settings with the passwords sealed.
 func (s Settings) Save(workDir string) error {
 	sealed, err := seal(workDir, s.Password)
 	if err != nil {
 		return err
 	}
 	s.Password = sealed
+	if s.ProxyPassword, err = seal(workDir, s.ProxyPassword); err != nil {
+		return err
+	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := os.MkdirAll(workDir, 0o700); err != nil {
 		return err
@@ -127,6 +133,9 @@ func LoadSettings(workDir string) (*Settings, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(workDir, SettingsFile), err)
 	}
 	if s.Password, err = unseal(workDir, s.Password); err != nil {
+		return nil, err
+	}
+	if s.ProxyPassword, err = unseal(workDir, s.ProxyPassword); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -29,6 +29,7 @@ declare -A provides=(
   [msitools]=/usr/bin/msiinfo                       # MSI tools (wixl builds the agent's MSI)
   [wixl]=/usr/bin/wixl
   [gcc-mingw-w64-x86-64]=/usr/bin/x86_64-w64-mingw32-gcc  # builds the Wine prefix's stub bcryptprimitives.dll
+  [dante-server]=/usr/sbin/danted                   # a real SOCKS4/SOCKS5 proxy for the agent's /PROXY_TYPE=2,3
 )
 
 # The PowerShell grammar (npm tree-sitter-powershell on web-tree-sitter, no

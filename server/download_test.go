@@ -1,11 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+
+	"muster/agent/setup"
 )
 
 // TestWindowsDownloadIDs: the seed's latest-win-msi and latest-win-exe ids
@@ -32,5 +36,16 @@ func TestWindowsDownloadIDs(t *testing.T) {
 		if tc.status == 200 && rec.Body.String() != "MSI" {
 			t.Errorf("%s: body %q", tc.query, rec.Body)
 		}
+	}
+	// With the agent's exe there, latest-win-exe is that exe carrying the
+	// MSI, which the setup program finds.
+	os.WriteFile(filepath.Join(dir, "muster-agent-windows-amd64.exe"), []byte("MZ-EXE"), 0o644)
+	rec := httptest.NewRecorder()
+	s.handleDownload(rec, httptest.NewRequest(http.MethodGet, "/download?id=latest-win-exe", nil))
+	body := rec.Body.Bytes()
+	off, size, ok, err := setup.Find(bytes.NewReader(body), int64(len(body)))
+	if rec.Code != 200 || !ok || err != nil || string(body[:off]) != "MZ-EXE" || string(body[off:off+size]) != "MSI" ||
+		rec.Header().Get("Content-Length") != strconv.Itoa(len(body)) {
+		t.Errorf("latest-win-exe: %d %q, MSI found %v at %d (%v)", rec.Code, rec.Header(), ok, off, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 )
@@ -25,6 +26,7 @@ var (
 	cmdTmpl = template.Must(template.New("cmd").Parse(cmdText))
 	ps1Tmpl = template.Must(template.New("ps1").Parse(ps1Text))
 	codeRe  = regexp.MustCompile(`^[A-Z]{10}$`)
+	verRe   = regexp.MustCompile(`^(\d{1,3})\.(\d{1,3})\.(\d{1,5})$`)
 )
 
 // Options are the script's settings.
@@ -35,6 +37,17 @@ type Options struct {
 	Code string
 	// MSI is where machines read the MSI: a UNC path or a local one.
 	MSI string
+	// Version is the MSI's version (major.minor.build): a machine whose
+	// agent is older is upgraded.
+	Version string
+}
+
+// data is what the templates see.
+type data struct {
+	Options
+	// VersionKey is Version zero-padded (000.001.00000), as the MSI
+	// records it, so cmd can compare versions as strings.
+	VersionKey string
 }
 
 // check refuses values that could change the scripts' meaning: the
@@ -58,7 +71,26 @@ func (o *Options) check() error {
 	if strings.ContainsAny(o.MSI, "\"'%&|<>^`\r\n") {
 		return fmt.Errorf("--msi %q: no quotes or %%&|<>^` in the path", o.MSI)
 	}
+	if _, err := versionKey(o.Version); err != nil {
+		return err
+	}
 	return nil
+}
+
+// versionKey is v zero-padded, as scripts/build-msi.sh records it.
+func versionKey(v string) (string, error) {
+	m := verRe.FindStringSubmatch(v)
+	if m == nil {
+		return "", fmt.Errorf("--version %q: want the MSI's major.minor.build, e.g. 0.1.0", v)
+	}
+	var n [3]int
+	for i := range n {
+		n[i], _ = strconv.Atoi(m[i+1])
+	}
+	if n[0] > 255 || n[1] > 255 || n[2] > 65535 {
+		return "", fmt.Errorf("--version %q: an MSI version is at most 255.255.65535", v)
+	}
+	return fmt.Sprintf("%03d.%03d.%05d", n[0], n[1], n[2]), nil
 }
 
 // Scripts returns the .cmd startup script and its PowerShell twin.
@@ -66,11 +98,13 @@ func Scripts(o Options) (cmd, ps1 []byte, err error) {
 	if err := o.check(); err != nil {
 		return nil, nil, err
 	}
+	key, _ := versionKey(o.Version)
+	d := data{o, key}
 	var c, p bytes.Buffer
-	if err := cmdTmpl.Execute(&c, o); err != nil {
+	if err := cmdTmpl.Execute(&c, d); err != nil {
 		return nil, nil, err
 	}
-	if err := ps1Tmpl.Execute(&p, o); err != nil {
+	if err := ps1Tmpl.Execute(&p, d); err != nil {
 		return nil, nil, err
 	}
 	// cmd.exe reads lines ending in CRLF.

@@ -11,18 +11,21 @@ import (
 )
 
 func TestScriptsRefuseHostileValues(t *testing.T) {
-	ok := Options{Server: "https://muster:8443/ocsinventory", Code: "abcdefghij", MSI: `\\srv\NETLOGON\muster-agent.msi`}
+	ok := Options{Server: "https://muster:8443/ocsinventory", Code: "abcdefghij", MSI: `\\srv\NETLOGON\muster-agent.msi`, Version: "0.2.0"}
 	if _, _, err := Scripts(ok); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []Options{
-		{Server: "ftp://x/y", MSI: "a.msi"},
-		{Server: "https://x/&calc", MSI: "a.msi"},
-		{Server: "https://x/%PATH%", MSI: "a.msi"},
-		{Server: "https://x/", Code: "ABC", MSI: "a.msi"},
-		{Server: "https://x/", MSI: `a.msi" & calc & "`},
-		{Server: "https://x/", MSI: `\\srv\share\agent.exe`},
-		{Server: "https://x/'+(calc)+'", MSI: "a.msi"},
+		{Server: "ftp://x/y", MSI: "a.msi", Version: "0.1.0"},
+		{Server: "https://x/&calc", MSI: "a.msi", Version: "0.1.0"},
+		{Server: "https://x/%PATH%", MSI: "a.msi", Version: "0.1.0"},
+		{Server: "https://x/", Code: "ABC", MSI: "a.msi", Version: "0.1.0"},
+		{Server: "https://x/", MSI: `a.msi" & calc & "`, Version: "0.1.0"},
+		{Server: "https://x/", MSI: `\\srv\share\agent.exe`, Version: "0.1.0"},
+		{Server: "https://x/'+(calc)+'", MSI: "a.msi", Version: "0.1.0"},
+		{Server: "https://x/", MSI: "a.msi", Version: "1.2"},
+		{Server: "https://x/", MSI: "a.msi", Version: "0.1.0'; calc; '"},
+		{Server: "https://x/", MSI: "a.msi", Version: "256.0.0"},
 	} {
 		if _, _, err := Scripts(bad); err == nil {
 			t.Errorf("%+v accepted", bad)
@@ -32,7 +35,7 @@ func TestScriptsRefuseHostileValues(t *testing.T) {
 
 // TestPS1Parses runs the real PowerShell grammar over the PowerShell twin.
 func TestPS1Parses(t *testing.T) {
-	_, ps1, err := Scripts(Options{Server: "https://muster:8443/ocsinventory", Code: "ABCDEFGHIJ", MSI: `\\srv\NETLOGON\muster-agent.msi`})
+	_, ps1, err := Scripts(Options{Server: "https://muster:8443/ocsinventory", Code: "ABCDEFGHIJ", MSI: `\\srv\NETLOGON\muster-agent.msi`, Version: "0.2.0"})
 	if err != nil {
 		t.Fatal(err)
 	}

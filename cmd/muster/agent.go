@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -31,8 +32,10 @@ OCS server: a PROLOG, then the inventory when the server asks for it.
 
 Its identity (DEVICEID) and state live in --work-dir. Flags mirror the OCS
 agents' switches, and the OCS Windows agent's own are accepted as typed
-(/SERVER=URL /SSL=0|1 /CA=F /TAG=T /LOCAL=DIR /PROXY=H /PROXY_TYPE=N
-/PROXY_PORT=P /USER= /PWD=); --ocs-config reads an existing ocsinventory.ini or
+(/SERVER=URL /SSL=0|1 /CA=F /TAG=T /LOCAL=DIR /XML=DIR /PROXY=H
+/PROXY_TYPE=0-3 /PROXY_PORT=P /PROXY_USER= /PROXY_PWD= /USER= /PWD=
+/WORK_DIR= /FORCE /NOTAG /DEBUG, and the setup's /NOW /NO_SERVICE /D=DIR
+for install-service); --ocs-config reads an existing ocsinventory.ini or
 ocsinventory-agent.cfg. Credentials given to install-service are saved sealed
 in the work directory, never in clear text.`,
 	}
@@ -42,9 +45,11 @@ in the work directory, never in clear text.`,
 	pf.String("ca", "", "CA bundle (PEM) to verify the server against")
 	pf.String("user", "", "HTTP user, when the server asks for one")
 	pf.String("pwd", "", "HTTP password")
-	pf.Int("proxy-type", 0, "0 no proxy (the environment's), 1 HTTP")
+	pf.Int("proxy-type", 0, "0 no proxy (the environment's), 1 HTTP, 2 SOCKS4, 3 SOCKS5")
 	pf.String("proxy", "", "proxy host")
-	pf.Int("proxy-port", 0, "proxy port")
+	pf.Int("proxy-port", 0, "proxy port (default 3128 for HTTP, 1080 for SOCKS)")
+	pf.String("proxy-user", "", "proxy user (HTTP and SOCKS5; SOCKS4 sends it as its user id)")
+	pf.String("proxy-pwd", "", "proxy password (saved sealed by install-service)")
 	pf.String("work-dir", agent.DefaultWorkDir(), "directory of the agent's identity, state and settings")
 	pf.String("tag", "", "TAG sent with the first inventory (the server's value wins afterwards)")
 	pf.Bool("notag", false, "send no TAG")
@@ -52,7 +57,7 @@ in the work directory, never in clear text.`,
 	pf.Bool("uid", false, "make a new DEVICEID")
 	pf.Bool("no-download", false, "do not download or run the packages the server offers")
 	pf.String("ocs-config", "", "read settings from an OCS agent config (ocsinventory.ini, ocsinventory-agent.cfg)")
-	for _, n := range []string{"server", "ssl", "ca", "user", "pwd", "proxy-type", "proxy", "proxy-port", "work-dir", "tag", "notag", "debug", "uid", "no-download", "ocs-config"} {
+	for _, n := range []string{"server", "ssl", "ca", "user", "pwd", "proxy-type", "proxy", "proxy-port", "proxy-user", "proxy-pwd", "work-dir", "tag", "notag", "debug", "uid", "no-download", "ocs-config"} {
 		a.bind(pf, "agent."+n, n)
 	}
 
@@ -109,11 +114,19 @@ A package in WORK-DIR/download/history never runs again unless forced.
 		Long: `Install and start the agent as a system service. The settings given here are
 saved in the work directory (password sealed) and the service runs with them.
 An activation code given with --activation, or carried in this binary's name
-(muster-agent_ABCDEFGHIJ), activates the agent unless it is already active.`,
+(muster-agent_ABCDEFGHIJ), activates the agent unless it is already active.
+The OCS setup's switches work too: /NOW (--now) runs the first inventory at
+once, /NO_SERVICE (--no-service) saves and activates without a service, and
+/D=DIR (--install-dir) copies this program into DIR and runs it from there.`,
+		Example: `  muster agent install-service --server https://muster:8443/ocsinventory --ca ca.pem --now
+  muster agent install-service /SERVER=http://muster:8080/ocsinventory /NOW /D=/opt/muster`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.agentInstall(cmd.Flags()) },
 	}
 	install.Flags().String("activation", "", "activation code to activate with at install")
+	install.Flags().Bool("now", false, "run the first inventory at once, not at a random time (OCS /NOW)")
+	install.Flags().Bool("no-service", false, "save settings and activate, but register no service (OCS /NO_SERVICE); with --now, run one inventory here")
+	install.Flags().String("install-dir", "", "copy this program into DIR and run the service from there (OCS /D=DIR)")
 	uninstall := &cobra.Command{
 		Use:   "uninstall-service",
 		Short: "Stop and remove the agent's system service",
@@ -134,12 +147,13 @@ An activation code given with --activation, or carried in this binary's name
 	}
 	gpoCmd := &cobra.Command{
 		Use:   "gpo-script",
-		Short: "Write a startup script (.cmd and .ps1) that installs the agent's MSI at boot where it is missing",
+		Short: "Write a startup script (.cmd and .ps1) that installs the agent's MSI at boot where it is missing or older",
 		Long: `Write muster-agent-startup.cmd and its PowerShell twin muster-agent-startup.ps1.
 Assigned as a computer startup script (GPO), it installs the agent's MSI at the
-next boot of machines that were offline when muster push ran. It does nothing
-where the muster-agent service exists, so it can run at every boot, and it
-logs to %SystemRoot%\Temp\muster-agent-startup.log.`,
+next boot of machines that were offline when muster push ran, and upgrades
+agents older than --msi-version (by default this muster's version, which is
+the version make msi gives its MSI). Elsewhere it does nothing, so it can run
+at every boot. It logs to %SystemRoot%\Temp\muster-agent-startup.log.`,
 		Example: `  muster agent gpo-script --server https://muster:8443/ocsinventory --code ABCDEFGHIJ \
       --msi '\\srv\NETLOGON\muster-agent.msi' --out /srv/netlogon`,
 		Args: cobra.NoArgs,
@@ -148,6 +162,7 @@ logs to %SystemRoot%\Temp\muster-agent-startup.log.`,
 	gpoCmd.Flags().String("code", "", "activation code the new installs activate with")
 	gpoCmd.Flags().String("msi", "", "where machines read the MSI (a UNC path)")
 	gpoCmd.Flags().String("out", ".", "directory to write the scripts to")
+	gpoCmd.Flags().String("msi-version", version, "the MSI's version: agents older than this are upgraded")
 	cmd.AddCommand(run, svc, activate, deactivate, install, uninstall, remove, removeClean, gpoCmd)
 	return cmd
 }
@@ -162,6 +177,13 @@ func (a *app) workDir() string {
 func (a *app) agentSettings() (agent.Settings, error) {
 	v := a.v
 	s := agent.Settings{}
+	// OCS gives a proxy as type, host and port; set once a type is given.
+	var px struct {
+		typ, port int
+		host      string
+		set       bool
+	}
+	var err error
 	if saved, err := agent.LoadSettings(a.workDir()); err != nil {
 		return s, err
 	} else if saved != nil {
@@ -194,7 +216,15 @@ func (a *app) agentSettings() (agent.Settings, error) {
 			case "notag":
 				s.NoTag = val == "1"
 			case "proxy":
-				s.Proxy = val
+				px.host = val
+			case "proxy-type":
+				px.typ, px.set = atoiOr(val, -1), true
+			case "proxy-port":
+				px.port = atoiOr(val, -1)
+			case "proxy-user":
+				s.ProxyUser = val
+			case "proxy-pwd":
+				s.ProxyPassword = val
 			}
 		}
 	}
@@ -214,15 +244,19 @@ func (a *app) agentSettings() (agent.Settings, error) {
 	if v.GetBool("agent.notag") {
 		s.NoTag = true
 	}
-	if pt := v.GetInt("agent.proxy-type"); pt != 0 {
-		if pt != 1 {
-			return s, fmt.Errorf("--proxy-type %d: muster supports 0 (none) and 1 (HTTP)", pt)
+	if v.IsSet("agent.proxy-type") {
+		px.typ, px.set = v.GetInt("agent.proxy-type"), true
+	}
+	set("proxy", func() { px.host = v.GetString("agent.proxy") })
+	if v.IsSet("agent.proxy-port") {
+		px.port = v.GetInt("agent.proxy-port")
+	}
+	set("proxy-user", func() { s.ProxyUser = v.GetString("agent.proxy-user") })
+	set("proxy-pwd", func() { s.ProxyPassword = v.GetString("agent.proxy-pwd") })
+	if px.set {
+		if s.Proxy, err = agent.ProxyURL(px.typ, px.host, px.port); err != nil {
+			return s, err
 		}
-		host := v.GetString("agent.proxy")
-		if host == "" {
-			return s, errors.New("--proxy-type 1 needs --proxy")
-		}
-		s.Proxy = fmt.Sprintf("http://%s:%d", host, v.GetInt("agent.proxy-port"))
 	}
 	if s.Server == "" {
 		// Installed by the MSI: its SERVER property.
@@ -244,7 +278,8 @@ func (a *app) newAgent(needServer bool) (*agent.Agent, agent.Settings, error) {
 	ag := &agent.Agent{WorkDir: a.workDir(), Tag: s.Tag, NoTag: s.NoTag, NewID: a.v.GetBool("agent.uid"),
 		NoDownload: a.v.GetBool("agent.no-download"), Log: a.log}
 	if s.Server != "" {
-		c, err := agent.NewClient(agent.Config{Server: s.Server, SSL: s.SSL, CA: s.CA, User: s.User, Password: s.Password, Proxy: s.Proxy})
+		c, err := agent.NewClient(agent.Config{Server: s.Server, SSL: s.SSL, CA: s.CA, User: s.User, Password: s.Password,
+			Proxy: s.Proxy, ProxyUser: s.ProxyUser, ProxyPassword: s.ProxyPassword})
 		if err != nil {
 			return nil, s, err
 		}
@@ -315,10 +350,15 @@ func (p *program) Stop(s service.Service) error {
 	return nil
 }
 
-func (a *app) serviceFor(args []string) (service.Service, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
+// serviceFor is the agent's system service, run as exe with args; an
+// empty exe is this program.
+func (a *app) serviceFor(exe string, args []string) (service.Service, error) {
+	if exe == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		exe = self
 	}
 	return service.New(&program{a: a}, &service.Config{
 		Name: "muster-agent", DisplayName: "muster agent", Description: "Inventories this machine for muster (OCS-compatible).",
@@ -327,7 +367,7 @@ func (a *app) serviceFor(args []string) (service.Service, error) {
 }
 
 func (a *app) agentService() error {
-	s, err := a.serviceFor(nil)
+	s, err := a.serviceFor("", nil)
 	if err != nil {
 		return err
 	}
@@ -366,12 +406,25 @@ func (a *app) agentInstall(f *pflag.FlagSet) error {
 	if err != nil {
 		return err
 	}
+	now, _ := f.GetBool("now")
+	noService, _ := f.GetBool("no-service")
+	dir, _ := f.GetString("install-dir")
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if dir != "" {
+		if exe, err = agent.InstallBinary(dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "installed %s\n", exe)
+	}
 	if err := s.Save(a.workDir()); err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
 	code, _ := f.GetString("activation")
-	if exe, err := os.Executable(); err == nil && code == "" {
-		if m := exeCodeRe.FindStringSubmatch(filepath.Base(exe)); m != nil {
+	if self, err := os.Executable(); err == nil && code == "" {
+		if m := exeCodeRe.FindStringSubmatch(filepath.Base(self)); m != nil {
 			code = m[1]
 		}
 	}
@@ -388,11 +441,28 @@ func (a *app) agentInstall(f *pflag.FlagSet) error {
 			fmt.Fprintf(a.out, "activated for client %s\n", client)
 		}
 	}
+	if noService {
+		fmt.Fprintf(a.out, "settings saved in %s; no service installed (--no-service)\n", a.workDir())
+		if !now {
+			return nil
+		}
+		res, err := ag.Run(context.Background(), false)
+		if err != nil {
+			return fmt.Errorf("first inventory (--now): %w", err)
+		}
+		fmt.Fprintf(a.out, "first run: %s, inventory sent: %v\n", res.Response, res.Sent)
+		return nil
+	}
+	if now {
+		if err := ag.ScheduleNow(false); err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+	}
 	args := []string{"agent", "service", "--work-dir", a.workDir()}
 	if runtime.GOOS == "windows" {
 		args = append(args, "--scm")
 	}
-	svc, err := a.serviceFor(args)
+	svc, err := a.serviceFor(exe, args)
 	if err != nil {
 		return err
 	}
@@ -402,7 +472,11 @@ func (a *app) agentInstall(f *pflag.FlagSet) error {
 	if err := svc.Start(); err != nil {
 		return fmt.Errorf("start service: %w", err)
 	}
-	fmt.Fprintf(a.out, "muster-agent service installed and started (settings in %s)\n", a.workDir())
+	first := "at a random time within PROLOG_FREQ"
+	if now {
+		first = "now"
+	}
+	fmt.Fprintf(a.out, "muster-agent service installed and started, first inventory %s (settings in %s)\n", first, a.workDir())
 	return nil
 }
 
@@ -420,7 +494,7 @@ func (a *app) agentUninstall(clean bool) error {
 		} else {
 			fmt.Fprintln(a.out, "no muster-agent service installed")
 		}
-	} else if svc, err := a.serviceFor(nil); err != nil {
+	} else if svc, err := a.serviceFor("", nil); err != nil {
 		return err
 	} else if st, err := svc.Status(); err == nil && st != service.StatusUnknown {
 		svc.Stop()
@@ -447,7 +521,8 @@ func (a *app) agentGPOScript(f *pflag.FlagSet) error {
 	code, _ := f.GetString("code")
 	msi, _ := f.GetString("msi")
 	out, _ := f.GetString("out")
-	files, err := gpo.Write(out, gpo.Options{Server: server, Code: code, MSI: msi})
+	ver, _ := f.GetString("msi-version")
+	files, err := gpo.Write(out, gpo.Options{Server: server, Code: code, MSI: msi, Version: ver})
 	if err != nil {
 		return fmt.Errorf("gpo-script: %w", err)
 	}
@@ -455,4 +530,13 @@ func (a *app) agentGPOScript(f *pflag.FlagSet) error {
 		fmt.Fprintf(a.out, "wrote %s\n", p)
 	}
 	return nil
+}
+
+// atoiOr is s as a number, or def when it is not one.
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return def
+	}
+	return n
 }

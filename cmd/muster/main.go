@@ -5,21 +5,30 @@ package main
 
 import (
 	"muster/agent"
+	"muster/agent/setup"
 
+	"context"
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
+	// The setup program served as latest-win-exe: this program with the
+	// agent's MSI appended, run with the OCS setup's switches.
+	if setup.Embedded() {
+		os.Exit(setup.Run(context.Background(), os.Args[1:], os.Stdout))
+	}
 	root := newApp().root()
-	// `muster agent …` takes the OCS Windows agent's switches too.
-	if len(os.Args) > 1 && os.Args[1] == "agent" {
-		args, err := agent.TranslateOCSSwitches(os.Args[2:])
+	// `muster … agent …` takes the OCS Windows agent's switches too,
+	// wherever the global flags put the word agent.
+	if cmd, _, err := root.Find(os.Args[1:]); err == nil && cmd != root && strings.HasPrefix(cmd.CommandPath(), "muster agent") {
+		args, err := agent.TranslateOCSSwitches(os.Args[1:])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "muster agent:", err)
 			os.Exit(2)
 		}
-		root.SetArgs(append([]string{"agent"}, args...))
+		root.SetArgs(args)
 	}
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "muster:", err)

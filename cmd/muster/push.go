@@ -80,7 +80,7 @@ The exit status is non-zero when any host is not ok.`,
 	f.String("mode", "copy", "copy (upload over the transport) or pull (hosts download --url)")
 	f.String("url", "", "pull mode: the URL hosts download the installer from")
 	f.String("sha256", "", "the installer's SHA-256 (pull mode without a local --installer)")
-	f.String("preset", "", "install command preset: ocs, msi or sh")
+	f.String("preset", "", "install command preset: ocs, msi (muster's MSI from DATA-DIR/installers unless --installer; SERVER= when --server) or sh")
 	f.String("command", "", "install command template ({file} {server} {code} {host} {dir})")
 	f.String("server", "", "server URL given to the agent ({server})")
 	f.String("activation", "", "activation code, 10 letters A-Z ({code}; default: from an installer named *_CODE.msi)")
@@ -336,6 +336,16 @@ func (a *app) pushJob() (*push.Job, error) {
 			return nil, fmt.Errorf("--preset %q: want ocs, msi or sh", p)
 		}
 		j.Command = tmpl
+		if p == "msi" && j.Server != "" {
+			j.Command += " SERVER={server}"
+		}
+		if p == "msi" && j.Installer == "" && j.Mode == push.Copy {
+			// muster's own MSI, as the server serves it (latest-win-msi).
+			j.Installer = filepath.Join(a.dataDir(), "installers", "muster-agent.msi")
+			if _, err := os.Stat(j.Installer); err != nil {
+				return nil, fmt.Errorf("--preset msi without --installer pushes the server's MSI, %s, which is missing: run make msi and copy bin/muster-agent.msi there", j.Installer)
+			}
+		}
 	default:
 		j.Command = c
 	}

@@ -17,6 +17,10 @@ import (
 	"muster/internal/config"
 )
 
+// version is muster's release, set at build time with
+// -ldflags "-X main.version=…" (scripts/build-msi.sh does).
+var version = "0.1.0"
+
 // app holds what every command shares: configuration, logger, output.
 type app struct {
 	v     *viper.Viper
@@ -75,6 +79,7 @@ keys of a command's flags sit under its name:
   data-dir: /srv/muster              data-dir = /srv/muster
   server:                            [server]
     listen: 0.0.0.0:8080             listen = 0.0.0.0:8080`,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {

@@ -87,7 +87,12 @@ func TestPushWindowsFleet(t *testing.T) {
 	}
 	bareList := filepath.Join(pb.dir, "BARE.TXT")
 	os.WriteFile(bareList, []byte(strings.Join(bare, "\n")+"\n"), 0o644)
-	for _, mode := range []string{"copy", "pull", "psexec"} {
+	// --preset msi without --installer pushes the MSI the server serves
+	// (DATA-DIR/installers/muster-agent.msi), with SERVER= from --server.
+	dataDir := filepath.Join(pb.dir, "data")
+	os.MkdirAll(filepath.Join(dataDir, "installers"), 0o755)
+	os.WriteFile(filepath.Join(dataDir, "installers", "muster-agent.msi"), []byte(winInstaller), 0o644)
+	for _, mode := range []string{"copy", "pull", "psexec", "server-msi"} {
 		t.Run(mode, func(t *testing.T) {
 			for _, h := range pb.winHosts {
 				d := pb.winDir[h.IP]
@@ -108,6 +113,10 @@ func TestPushWindowsFleet(t *testing.T) {
 			switch mode {
 			case "pull":
 				args = append(args, "--mode", "pull", "--url", "http://"+ln.Addr().String()+"/"+filepath.Base(msi), "--sha256", hex.EncodeToString(sum[:]))
+			case "server-msi":
+				args = []string{musterBin, "push", "-f", list, "-u", testbed.SSHUser, "--password-file", pw, "--data-dir", dataDir,
+					"--preset", "msi", "--activation", "ABCDEFGHIJ", "--server", "http://muster.example/ocsinventory", "--transport", "winrm",
+					"-n", "20", "--retries", "2", "--retry-wait", "300ms", "--handshake-timeout", "3s", "--timeout", "60s", "--response", resp}
 			case "psexec":
 				args = []string{musterBin, "push", "@" + bareList, "-u", testbed.SSHUser, "-p", winPassword, msi, "ACTIVATION=ABCDEFGHIJ",
 					"-n", "20", "--retries", "2", "--retry-wait", "300ms", "--handshake-timeout", "3s", "--response", resp}
@@ -160,6 +169,9 @@ func TestPushWindowsFleet(t *testing.T) {
 					got, _ := os.ReadFile(filepath.Join(d, "installed"))
 					if !strings.Contains(string(got), "args=ACTIVATION=ABCDEFGHIJ") {
 						t.Errorf("%s: installed with %q", h.IP, got)
+					}
+					if mode == "server-msi" && !strings.Contains(string(got), "SERVER=http://muster.example/ocsinventory") {
+						t.Errorf("%s: the server's MSI was installed without SERVER=: %q", h.IP, got)
 					}
 				}
 			}

@@ -33,18 +33,25 @@ func (w *winePrefix) msiexec(t *testing.T, args string) (string, string) {
 // device activated for client.
 func deviceOf(t *testing.T, data, client string) store.Device {
 	t.Helper()
-	for try := 0; try < 120; try++ {
+	return deviceWhere(t, data, "a device activated for "+client, func(d store.Device) bool { return d.Client == client })
+}
+
+// deviceWhere waits, a bounded number of times, for the server to list a
+// device that ok accepts.
+func deviceWhere(t *testing.T, data, what string, ok func(store.Device) bool) store.Device {
+	t.Helper()
+	for try := 0; try < 240; try++ {
 		var devs []store.Device
 		out, _ := muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)
 		json.Unmarshal([]byte(out), &devs)
 		for _, d := range devs {
-			if d.Client == client {
+			if ok(d) {
 				return d
 			}
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("no device was activated for %s", client)
+	t.Fatalf("the server never listed %s", what)
 	return store.Device{}
 }
 
@@ -60,9 +67,11 @@ func clientCode(t *testing.T, data, name string) string {
 
 // TestWindowsMSIUnderWine installs the agent's MSI (make msi) in Wine:
 // the service is registered and running in Wine's SCM and activates from
-// the code in the MSI's name; after an uninstall, a plain-named MSI with
-// ACTIVATION= does the same; deactivate, remove and removeclean each do
-// what they say.
+// the code in the MSI's name; the setup program (latest-win-exe) does the
+// same from its own name, and /NOW brings the first inventory at once;
+// the startup script installs a plain-named MSI with ACTIVATION=, and a
+// newer MSI's script upgrades it; deactivate, remove and removeclean each
+// do what they say.
 func TestWindowsMSIUnderWine(t *testing.T) {
 	testenv.Tool(t, "wixl")
 	w := newWinePrefix(t)
@@ -119,7 +128,39 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 		t.Errorf("uninstall removed the agent's identity: %v", err)
 	}
 
-	// 2. A new install (identity wiped) with the ACTIVATION property, as
+	// 2. The setup program (latest-win-exe: muster.exe carrying the MSI),
+	// named with a code and run with the OCS setup's switches: /NOW makes
+	// the first inventory come at once, not hours later.
+	os.RemoveAll(filepath.Dir(state))
+	exeBytes, _ := os.ReadFile(w.exe)
+	os.WriteFile(filepath.Join(data, "installers", "muster-agent-windows-amd64.exe"), exeBytes, 0o644)
+	gamma := clientCode(t, data, "GAMMA")
+	resp, err = http.Get(srv.Base + "/download?id=latest-win-exe&code=" + gamma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setupExe := "muster-agent_" + gamma + ".exe"
+	f, _ := os.Create(filepath.Join(w.dir, "drive_c", setupExe))
+	n, _ := io.Copy(f, resp.Body)
+	f.Close()
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), setupExe) || n != int64(len(exeBytes)+len(built)+16) {
+		t.Fatalf("download latest-win-exe: %s %q, %d bytes", resp.Status, resp.Header.Get("Content-Disposition"), n)
+	}
+	if out, err := w.run(t, `C:\`+setupExe, "/S", "/NOSPLASH", "/NOW", "/SERVER="+srv.URL); err != nil || !strings.Contains(out, "installed") {
+		t.Fatalf("setup %s: %v\n%s", setupExe, err, out)
+	}
+	if s := service(); !strings.Contains(s, "RUNNING") {
+		t.Fatalf("service after the setup program: %s", s)
+	}
+	deviceWhere(t, data, "GAMMA's device with its first inventory (/NOW)", func(d store.Device) bool {
+		return d.Client == "GAMMA" && d.OSName != "" && !d.LastInventory.IsZero()
+	})
+	if rc, log := w.msiexec(t, `/x C:\muster-agent.msi /qn`); rc != "rc=0" {
+		t.Fatalf("msiexec /x after the setup program: %s\n%s", rc, log)
+	}
+
+	// 3. A new install (identity wiped) with the ACTIVATION property, as
 	// the startup script from gpo-script does it: the first run installs,
 	// the second finds the service and does nothing.
 	os.RemoveAll(filepath.Dir(state))
@@ -147,7 +188,37 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 		t.Errorf("the wiped agent kept its DEVICEID %s", first.DeviceID)
 	}
 
-	// 3. deactivate, remove, removeclean from the installed agent.
+	// 4. A newer MSI: the startup script written for it upgrades the
+	// agent in place (major upgrade: one product, the identity kept), then
+	// does nothing at the next boot.
+	msi2 := filepath.Join(w.dir, "drive_c", "muster-agent-0.2.0.msi")
+	if out, err := exec.Command("../../scripts/build-msi.sh", msi2, "0.2.0").CombinedOutput(); err != nil {
+		t.Fatalf("build MSI 0.2.0: %v\n%s", err, out)
+	}
+	muster(t, false, "agent", "gpo-script", "--server", srv.URL, "--msi", `C:\muster-agent-0.2.0.msi`, "--msi-version", "0.2.0", "--out", filepath.Join(w.dir, "drive_c"))
+	if out, err := w.run(t, "cmd", "/c", `C:\muster-agent-startup.cmd`); err != nil {
+		l, _ := os.ReadFile(startupLog)
+		t.Fatalf("startup script 0.2.0: %v\n%s\n%s", err, out, l)
+	}
+	w.run(t, "cmd", "/c", `C:\muster-agent-startup.cmd`)
+	l, _ = os.ReadFile(startupLog)
+	if !strings.Contains(string(l), "upgrading the muster agent from 000.001.00000 to 000.002.00000") || !strings.Contains(string(l), "000.002.00000 is installed, not older than 000.002.00000: nothing to do") {
+		t.Errorf("the 0.2.0 script did not upgrade once, then rest; log:\n%s", l)
+	}
+	if out := w.must(t, `C:\Program Files\muster\muster.exe`, "--version"); !strings.Contains(out, "0.2.0") {
+		t.Errorf("after the upgrade: %s", out)
+	}
+	if s := service(); !strings.Contains(s, "RUNNING") {
+		t.Fatalf("service after the upgrade: %s", s)
+	}
+	if out, _ := w.run(t, "reg", "query", `HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall`, "/reg:64"); strings.Count(out, "{") != 1 {
+		t.Errorf("after the upgrade, not exactly one product: %s", out)
+	}
+	if st, _ := os.ReadFile(state); !strings.Contains(string(st), second.DeviceID) {
+		t.Errorf("the upgrade lost the identity %s: %s", second.DeviceID, st)
+	}
+
+	// 5. deactivate, remove, removeclean from the installed agent.
 	exe := `C:\Program Files\muster\muster.exe`
 	if out := w.must(t, exe, "agent", "deactivate"); !strings.Contains(out, "deactivated") {
 		t.Errorf("deactivate: %s", out)
