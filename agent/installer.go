@@ -16,6 +16,8 @@ type Installed struct {
 	Server, Activation, InstallerPath string
 	RunNow                            bool
 	Version                           string
+	// ProductCode is the MSI product's, for its uninstall.
+	ProductCode string
 }
 
 var installerCodeRe = regexp.MustCompile(`_([A-Za-z]{10})(?:\.msi|\.exe)?$`)

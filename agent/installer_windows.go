@@ -29,5 +29,6 @@ func ReadInstalled() (Installed, error) {
 	now, _, _ := k.GetStringValue("RunNow")
 	in.RunNow = now == "1"
 	in.Version, _, _ = k.GetStringValue("Version")
+	in.ProductCode, _, _ = k.GetStringValue("ProductCode")
 	return in, nil
 }

@@ -483,6 +483,18 @@ func (a *app) agentInstall(f *pflag.FlagSet) error {
 // agentUninstall removes the service; clean also wipes the work
 // directory: settings, activation and identity.
 func (a *app) agentUninstall(clean bool) error {
+	if in, err := agent.ReadInstalled(); err == nil && in.ProductCode != "" {
+		// Installed by the MSI: uninstall the product, so Windows does not
+		// list a program that is gone.
+		restart, err := agent.UninstallProduct(context.Background(), in.ProductCode)
+		if err != nil {
+			return fmt.Errorf("uninstall: %w", err)
+		}
+		fmt.Fprintf(a.out, "muster agent %s uninstalled (msiexec /x %s)\n", in.Version, in.ProductCode)
+		if restart {
+			fmt.Fprintln(a.out, "Windows must restart to delete the running muster.exe")
+		}
+	}
 	if runtime.GOOS == "windows" {
 		// The service manager directly: kardianos' Uninstall fails
 		// after the delete where no event log source was registered

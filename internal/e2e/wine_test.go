@@ -151,6 +151,17 @@ func TestWindowsAgentUnderWine(t *testing.T) {
 	if q := w.must(t, "reg", "query", key); !strings.Contains(q, "Muster Test App") || !strings.Contains(q, "1.2.3") {
 		t.Fatalf("reg query: %s", q)
 	}
+	// And a 32-bit program: the same key in the 32-bit view
+	// (Wow6432Node), which a 64-bit reader sees only when it asks.
+	key32 := `HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\MusterLegacy32`
+	w.must(t, "reg", "add", key32, "/v", "DisplayName", "/d", "Muster Legacy 32", "/f", "/reg:32")
+	w.must(t, "reg", "add", key32, "/v", "DisplayVersion", "/d", "0.9", "/f", "/reg:32")
+	if q := w.must(t, "reg", "query", key32, "/reg:32"); !strings.Contains(q, "Muster Legacy 32") {
+		t.Fatalf("reg query /reg:32: %s", q)
+	}
+	if q, err := w.run(t, "reg", "query", key32, "/reg:64"); err == nil && strings.Contains(q, "Muster Legacy 32") {
+		t.Fatalf("the 32-bit program shows in the 64-bit view too, so this would not test the 32-bit view: %s", q)
+	}
 
 	// The inventory, written locally.
 	out, err := w.run(t, `C:\muster\muster.exe`, "agent", "run", "--xml", `C:\out`, "--work-dir", `C:\agent`)
@@ -209,12 +220,13 @@ func TestWindowsAgentUnderWine(t *testing.T) {
 			t.Errorf("network MAC %q not among wmic's %q", n.MACAddr, macs)
 		}
 	}
-	found := false
+	found, found32 := false, false
 	for _, s := range c.Softwares {
 		found = found || (s.Name == "Muster Test App" && s.Version == "1.2.3")
+		found32 = found32 || (s.Name == "Muster Legacy 32" && s.Version == "0.9")
 	}
-	if !found {
-		t.Errorf("SOFTWARES lack the program reg query shows: %+v", c.Softwares)
+	if !found || !found32 {
+		t.Errorf("SOFTWARES lack a program reg query shows (64-bit view %v, 32-bit view %v): %+v", found, found32, c.Softwares)
 	}
 
 	// Activation and the inventory, sent to a muster server.

@@ -231,8 +231,13 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 			t.Errorf("still under %s after deactivate", d.Client)
 		}
 	}
-	if out := w.must(t, exe, "agent", "remove"); !strings.Contains(out, "service removed") {
+	// remove uninstalls the MSI product (msiexec /x of the code the MSI
+	// recorded): no program is listed any more, the service is gone.
+	if out := w.must(t, exe, "agent", "remove"); !strings.Contains(out, "uninstalled (msiexec /x {") {
 		t.Errorf("remove: %s", out)
+	}
+	if out, _ := w.run(t, "reg", "query", `HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall`, "/reg:64"); strings.Contains(out, "{") {
+		t.Errorf("after remove, a product is still registered: %s", out)
 	}
 	if s := service(); strings.Contains(s, "RUNNING") {
 		t.Errorf("service after remove: %s", s)
