@@ -54,6 +54,7 @@ fuzz:
 	  ./inventories:FuzzUnixParsers \
 	  ./packages:FuzzParseInfo \
 	  ./packages:FuzzExtract \
+	  ./packages:FuzzSignedInfo \
 	  ./agent:FuzzSOCKS4Reply \
 	  ./agent/setup:FuzzFind; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \

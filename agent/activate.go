@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"muster/packages"
 )
 
 var codeRe = regexp.MustCompile(`^[A-Z]{10}$`)
@@ -44,10 +46,11 @@ func (c *Client) endpoint(name string) string {
 }
 
 type actReply struct {
-	Client  string `json:"client"`
-	Result  string `json:"result"`
-	Message string `json:"message"`
-	ErrorID string `json:"error_id"`
+	Client     string `json:"client"`
+	PackageKey string `json:"package_key"`
+	Result     string `json:"result"`
+	Message    string `json:"message"`
+	ErrorID    string `json:"error_id"`
 }
 
 func (c *Client) postJSON(ctx context.Context, name string, body any) (actReply, error) {
@@ -100,6 +103,21 @@ func (a *Agent) Activate(ctx context.Context, code string) (string, error) {
 		return "", err
 	}
 	st.Client, st.Activation = rep.Client, code
+	switch {
+	case rep.PackageKey == "":
+	case st.PackageKey == "":
+		if _, err := packages.ParsePublicKey(rep.PackageKey); err != nil {
+			return "", fmt.Errorf("activation: the server's %w", err)
+		}
+		st.PackageKey = rep.PackageKey
+		a.Log.Info("pinned the server's package-signing key", "key", rep.PackageKey)
+	case st.PackageKey != rep.PackageKey:
+		// A pin is kept: an on-path party must not swap the key at a
+		// later activation. A server that really changed keys is
+		// re-pinned with --package-key or after removeclean.
+		a.Log.Warn("the server offers another package-signing key than the one pinned; keeping the pinned one",
+			"pinned", st.PackageKey, "offered", rep.PackageKey)
+	}
 	return rep.Client, st.Save(a.WorkDir)
 }
 

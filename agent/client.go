@@ -94,6 +94,15 @@ func NewClient(cfg Config) (*Client, error) {
 // URL returns the server URL.
 func (c *Client) URL() string { return c.url }
 
+// Host is the server's host name, without port.
+func (c *Client) Host() string {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
 // StatusError is a reply that was not 200.
 type StatusError struct {
 	Status int

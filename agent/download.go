@@ -55,16 +55,32 @@ func downloadRequest(pr *ocsxml.PrologReply) (packages.Conf, []packages.Offer) {
 // downloadDir holds the package worker's history and packages in progress.
 func (a *Agent) downloadDir() string { return filepath.Join(a.WorkDir, "download") }
 
-// worker is the package worker of this agent.
-func (a *Agent) worker(deviceID string) *packages.Worker {
-	scheme := "https"
-	if strings.HasPrefix(a.Client.URL(), "http://") {
-		// The agent trusts its server over plain HTTP already; its info
-		// files come the same way.
-		scheme = "http"
+// trust is what this agent's packages must show: info over verified
+// HTTPS from the server's host (or PackageHosts), a digest, and where a
+// key is pinned (PackageKey, else the one pinned at activation) its
+// signature.
+func (a *Agent) trust() (packages.Trust, error) {
+	t := packages.Trust{Verified: a.Client.cfg.SSL, Hosts: append([]string{a.Client.Host()}, a.PackageHosts...)}
+	key := a.PackageKey
+	if key == "" {
+		if st, err := LoadState(a.WorkDir); err == nil {
+			key = st.PackageKey
+		}
 	}
+	if key != "" {
+		pub, err := packages.ParsePublicKey(key)
+		if err != nil {
+			return t, err
+		}
+		t.Key = pub
+	}
+	return t, nil
+}
+
+// worker is the package worker of this agent.
+func (a *Agent) worker(deviceID string, trust packages.Trust) *packages.Worker {
 	return &packages.Worker{
-		Dir: a.downloadDir(), HTTP: a.Client.HTTP(), UserAgent: UserAgent, Scheme: scheme,
+		Dir: a.downloadDir(), HTTP: a.Client.HTTP(), UserAgent: UserAgent, Trust: trust,
 		Log: a.Log, Now: a.Now,
 		Report: func(ctx context.Context, id, code string) error {
 			req := &ocsxml.Node{Name: "REQUEST", Attrs: []ocsxml.Attr{
@@ -80,7 +96,12 @@ func (a *Agent) downloads(ctx context.Context, deviceID string, conf packages.Co
 	if !conf.On || a.NoDownload {
 		return nil
 	}
-	res, err := a.worker(deviceID).Run(ctx, conf, offers)
+	trust, err := a.trust()
+	if err != nil {
+		a.Log.Warn("packages left alone: the pinned package key", "err", err)
+		return nil
+	}
+	res, err := a.worker(deviceID, trust).Run(ctx, conf, offers)
 	if err != nil {
 		a.Log.Warn("package downloads stopped", "err", err)
 	}

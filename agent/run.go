@@ -37,6 +37,12 @@ type Agent struct {
 	Log      *slog.Logger
 	// NoDownload leaves the packages the server offers alone.
 	NoDownload bool
+	// PackageKey is the server's package-signing key given at install
+	// (base64); it wins over the one pinned at activation.
+	PackageKey string
+	// PackageHosts are hosts, beside the server's, that may serve package
+	// info files.
+	PackageHosts []string
 }
 
 func (a *Agent) defaults() {

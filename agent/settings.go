@@ -31,6 +31,10 @@ type Settings struct {
 	ProxyPassword string `json:"proxy_password,omitempty"` // sealed on disk
 	Tag           string `json:"tag,omitempty"`
 	NoTag         bool   `json:"notag,omitempty"`
+	// PackageKey pins the server's package-signing key at install
+	// (base64); PackageHosts may serve package info besides the server.
+	PackageKey   string   `json:"package_key,omitempty"`
+	PackageHosts []string `json:"package_hosts,omitempty"`
 }
 
 // SettingsFile is the settings' file name in the work directory.

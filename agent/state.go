@@ -45,6 +45,10 @@ type State struct {
 	// property or file name) was tried: it is for new installs only, and
 	// never re-activates an agent that was deactivated since.
 	InstallerCodeTried bool `json:"installer_code_tried,omitempty"`
+	// PackageKey is the server's package-signing key (base64 ed25519),
+	// pinned at the first activation: from then on only packages it
+	// signed run.
+	PackageKey string `json:"package_key,omitempty"`
 }
 
 // StateFile is the state's file name in the work directory.

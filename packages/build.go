@@ -3,6 +3,7 @@ package packages
 import (
 	"archive/tar"
 	"compress/gzip"
+	"crypto/ed25519"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -32,6 +33,8 @@ type BuildOptions struct {
 	Progress func(written int64)
 	// Now gives the package ID (a UNIX timestamp); default time.Now.
 	Now func() time.Time
+	// Signer, when set, signs the info (muster's agents check it).
+	Signer ed25519.PrivateKey
 }
 
 // Build makes a package in d from src (a file or a directory; a .tar.gz,
@@ -106,6 +109,9 @@ func Build(d Dir, src string, o BuildOptions) (*Info, error) {
 		}
 		info.Frags, info.Size = fw.n, fw.total
 		info.Digest, info.SHA256 = hex.EncodeToString(fw.md5.Sum(nil)), hex.EncodeToString(fw.sha.Sum(nil))
+	}
+	if o.Signer != nil {
+		info.Sign(o.Signer)
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "info"), info.Marshal(), 0o644); err != nil {
 		return nil, err

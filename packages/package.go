@@ -44,6 +44,9 @@ type Info struct {
 	// Label is the name given at build (not in OCS's info; for lists).
 	Label  string `json:"label,omitempty"`
 	Notify Notify `json:"notify"`
+	// Signature is the server's ed25519 signature (base64) over the
+	// fields that decide what runs (see Sign); stock agents ignore it.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Notify is what a Windows agent tells the user (ignored by Unix agents).
@@ -86,6 +89,9 @@ func (i *Info) Marshal() []byte {
 		// agent checks SHA-256, and lists show the size and label.
 		ocsxml.Attr{Name: "SHA256", Value: i.SHA256}, ocsxml.Attr{Name: "SIZE", Value: strconv.FormatInt(i.Size, 10)},
 		ocsxml.Attr{Name: "LABEL", Value: i.Label})
+	if i.Signature != "" {
+		attrs = append(attrs, ocsxml.Attr{Name: "SIGNATURE", Value: i.Signature})
+	}
 	return ocsxml.Marshal(ocsxml.RequestDecl, &ocsxml.Node{Name: "DOWNLOAD", Attrs: attrs})
 }
 
@@ -100,7 +106,7 @@ func ParseInfo(data []byte) (*Info, error) {
 	}
 	i := &Info{ID: n.Raw("ID"), Action: strings.ToUpper(n.Raw("ACT")), Name: n.Raw("NAME"), Command: n.Raw("COMMAND"),
 		Path: n.Raw("PATH"), Digest: strings.ToLower(n.Raw("DIGEST")), SHA256: strings.ToLower(n.Raw("SHA256")),
-		Proto: strings.ToUpper(n.Raw("PROTO")), Label: n.Raw("LABEL")}
+		Proto: strings.ToUpper(n.Raw("PROTO")), Label: n.Raw("LABEL"), Signature: n.Raw("SIGNATURE")}
 	if i.ID == "" || strings.ContainsAny(i.ID, "/\\.") {
 		return nil, fmt.Errorf("info: ID %q is missing or not a plain name", i.ID)
 	}
@@ -113,7 +119,9 @@ func ParseInfo(data []byte) (*Info, error) {
 		}
 	}
 	if s := n.Raw("SIZE"); s != "" {
-		i.Size, _ = strconv.ParseInt(s, 10, 64)
+		if i.Size, err = strconv.ParseInt(s, 10, 64); err != nil || i.Size < 0 {
+			return nil, fmt.Errorf("info: SIZE %q is not a byte count", s)
+		}
 	}
 	switch i.Action {
 	case Launch, Execute, Store:

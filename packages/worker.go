@@ -60,9 +60,9 @@ type Worker struct {
 	Dir       string
 	HTTP      *http.Client
 	UserAgent string
-	// Scheme is the scheme of info files: https, as stock agents, or
-	// http when the agent itself talks plain HTTP to its server.
-	Scheme string
+	// Trust is what a package must show to run; info files always come
+	// over HTTPS.
+	Trust Trust
 	// Report sends a result to the server; a package whose result could
 	// not be sent is kept and reported on the next run.
 	Report func(ctx context.Context, id, code string) error
@@ -102,7 +102,8 @@ type job struct {
 	dir   string
 	info  *Info
 	since time.Time
-	next  int // next fragment to fetch, 1-based
+	next  int   // next fragment to fetch, 1-based
+	have  int64 // bytes of the fragments fetched
 }
 
 // Run processes offers until each has a result, ctx ends, or a period of
@@ -118,9 +119,6 @@ func (w *Worker) Run(ctx context.Context, conf Conf, offers []Offer) (map[string
 	}
 	if w.Log == nil {
 		w.Log = slog.Default()
-	}
-	if w.Scheme == "" {
-		w.Scheme = "https"
 	}
 	if conf.PeriodLength <= 0 {
 		conf.PeriodLength = 10
@@ -275,14 +273,20 @@ func (w *Worker) open(o Offer) (*job, error) {
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(j.dir, "info")); err == nil {
-		if info, err := ParseInfo(b); err == nil {
-			j.info = info
+		// Admitted when fetched; checked again, as the pinned key may
+		// have changed since.
+		if info, err := ParseInfo(b); err == nil && info.ID == o.ID {
+			if code, _ := w.Trust.admit(info); code == "" {
+				j.info = info
+			}
 		}
 	}
 	for j.info != nil && j.next <= j.info.Frags {
-		if _, err := os.Stat(filepath.Join(j.dir, FragmentName(o.ID, j.next))); err != nil {
+		st, err := os.Stat(filepath.Join(j.dir, FragmentName(o.ID, j.next)))
+		if err != nil {
 			break
 		}
+		j.have += st.Size()
 		j.next++
 	}
 	return j, nil
@@ -302,10 +306,18 @@ func permanent(err error) bool {
 // fetchInfo gets the info file; it returns a result code when the
 // package ends there, "" when it goes on (or will retry).
 func (w *Worker) fetchInfo(ctx context.Context, j *job) string {
-	url := w.Scheme + "://" + strings.TrimSuffix(j.offer.InfoLoc, "/") + "/" + j.offer.ID + "/info"
+	if err := w.Trust.infoSource(j.offer.InfoLoc); err != nil {
+		w.refused(j.offer.ID, ErrUntrustedInfo, err)
+		return ErrUntrustedInfo
+	}
+	url := "https://" + strings.TrimSuffix(j.offer.InfoLoc, "/") + "/" + j.offer.ID + "/info"
 	tmp := filepath.Join(j.dir, "info.part")
 	os.Remove(tmp)
 	if err := w.get(ctx, url, tmp, 1<<20); err != nil {
+		if untrustedTLS(err) {
+			w.refused(j.offer.ID, ErrUntrustedInfo, fmt.Errorf("%s: %w", url, err))
+			return ErrUntrustedInfo
+		}
 		if permanent(err) {
 			w.Log.Warn("package info", "id", j.offer.ID, "url", url, "err", err)
 			return ErrDownloadInfo
@@ -322,6 +334,10 @@ func (w *Worker) fetchInfo(ctx context.Context, j *job) string {
 	if info.ID != j.offer.ID {
 		w.Log.Warn("package info is another package's", "id", j.offer.ID, "info_id", info.ID)
 		return ErrBadID
+	}
+	if code, err := w.Trust.admit(info); code != "" {
+		w.refused(j.offer.ID, code, err)
+		return code
 	}
 	if err := os.Rename(tmp, filepath.Join(j.dir, "info")); err != nil {
 		return ErrDownloadInfo
@@ -341,7 +357,16 @@ func (w *Worker) step(ctx context.Context, j *job, conf Conf) string {
 		}
 		url := scheme + "://" + strings.TrimSuffix(j.offer.PackLoc, "/") + "/" + id + "/" + name
 		part := filepath.Join(j.dir, name+".part")
-		if err := w.get(ctx, url, part, 0); err != nil {
+		room := j.info.sizeCap() - j.have
+		if room <= 0 {
+			w.refused(id, ErrTooBig, fmt.Errorf("fragment %d of %d lies beyond the package's SIZE %d", j.next, j.info.Frags, j.info.sizeCap()))
+			return ErrTooBig
+		}
+		if err := w.get(ctx, url, part, room); err != nil {
+			if errors.Is(err, errTooBig) {
+				w.refused(id, ErrTooBig, fmt.Errorf("fragment %d: more than the %d bytes left of the package's SIZE %d", j.next, room, j.info.sizeCap()))
+				return ErrTooBig
+			}
 			if permanent(err) {
 				w.Log.Warn("package fragment missing", "id", id, "url", url, "err", err)
 				return ErrDownloadPack
@@ -349,9 +374,11 @@ func (w *Worker) step(ctx context.Context, j *job, conf Conf) string {
 			w.Log.Info("package fragment: will resume", "id", id, "url", url, "err", err)
 			return ""
 		}
-		if err := os.Rename(part, filepath.Join(j.dir, name)); err != nil {
+		st, err := os.Stat(part)
+		if err != nil || os.Rename(part, filepath.Join(j.dir, name)) != nil {
 			return ErrBuild
 		}
+		j.have += st.Size()
 		j.next++
 		return ""
 	}
@@ -364,8 +391,11 @@ func (w *Worker) Download(ctx context.Context, url, path string) error {
 	return w.get(ctx, url, path, 0)
 }
 
+// errTooBig: a download went past its limit.
+var errTooBig = errors.New("more bytes than allowed")
+
 // get fetches url into path, resuming what path already holds (Range).
-// limit > 0 bounds the size.
+// limit > 0 bounds the size of the whole file: more is errTooBig.
 func (w *Worker) get(ctx context.Context, url, path string, limit int64) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
@@ -396,6 +426,7 @@ func (w *Worker) get(ctx context.Context, url, path string, limit int64) error {
 	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
 		return nil // the file was whole already
 	case resp.StatusCode == http.StatusOK:
+		have = 0
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			if err := f.Truncate(0); err != nil {
 				return err
@@ -409,10 +440,15 @@ func (w *Worker) get(ctx context.Context, url, path string, limit int64) error {
 	}
 	var body io.Reader = resp.Body
 	if limit > 0 {
-		body = io.LimitReader(resp.Body, limit)
+		// One byte more than allowed tells a file that is too big.
+		body = io.LimitReader(resp.Body, limit-have+1)
 	}
-	if _, err := io.Copy(f, body); err != nil {
+	n, err := io.Copy(f, body)
+	if err != nil {
 		return err
+	}
+	if limit > 0 && have+n > limit {
+		return errTooBig
 	}
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
 		return nil
@@ -435,9 +471,13 @@ func (w *Worker) buildAndRun(ctx context.Context, j *job, conf Conf) string {
 			w.Log.Warn("package build", "id", id, "result", code)
 			return code
 		}
-		if err := Extract(archive, work); err != nil {
-			w.Log.Warn("package unpack", "id", id, "err", err)
+		if err := Extract(archive, work, info.unpackCap()); err != nil {
 			os.RemoveAll(work)
+			if errors.Is(err, ErrTooLarge) {
+				w.refused(id, ErrTooBig, err)
+				return ErrTooBig
+			}
+			w.Log.Warn("package unpack", "id", id, "err", err)
 			return ErrBuild
 		}
 	}
@@ -509,9 +549,24 @@ func (w *Worker) execute(ctx context.Context, j *job, work string, timeout time.
 		if err != nil {
 			return ErrExecute
 		}
-		p := filepath.Join(work, file)
-		os.Chmod(p, 0o755)
-		cmd = exec.CommandContext(cctx, p, fields[1:]...)
+		// The file is made executable, and run, only where it resolves
+		// inside the unpacked tree.
+		root, err := os.OpenRoot(work)
+		if err != nil {
+			return ErrExecute
+		}
+		st, err := root.Stat(file)
+		if err == nil && st.Mode().IsRegular() {
+			err = root.Chmod(file, 0o755)
+		} else if err == nil {
+			err = fmt.Errorf("%s is not a regular file", file)
+		}
+		root.Close()
+		if err != nil {
+			w.Log.Warn("package launch: the file to run", "id", info.ID, "name", file, "err", err)
+			return ErrExecute
+		}
+		cmd = exec.CommandContext(cctx, filepath.Join(work, file), fields[1:]...)
 	} else if runtime.GOOS == "windows" {
 		cmd = exec.CommandContext(cctx, "cmd", "/C", info.Command)
 	} else {
@@ -547,31 +602,53 @@ func tail(b []byte) string {
 	return strings.TrimSpace(string(b))
 }
 
-// copyTree copies src's content into dst (STORE).
+// copyTree copies src's content into dst (STORE) through an os.Root of
+// dst: nothing is written through a link that leads out of dst, whatever
+// dst held before; the package's own links are placed as links and must
+// resolve inside dst.
 func copyTree(src, dst string) error {
-	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dst)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	var links []link
+	err = filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		t := filepath.Join(dst, rel)
 		switch {
+		case rel == ".":
+			return nil
 		case fi.IsDir():
-			return os.MkdirAll(t, 0o755)
+			return root.MkdirAll(rel, 0o755)
 		case fi.Mode()&os.ModeSymlink != 0:
 			l, err := os.Readlink(p)
 			if err != nil {
 				return err
 			}
-			os.Remove(t)
-			return os.Symlink(l, t)
+			if err := root.Remove(rel); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			links = append(links, link{rel, l})
+			return root.Symlink(l, rel)
 		}
 		in, err := os.Open(p)
 		if err != nil {
 			return err
 		}
 		defer in.Close()
-		out, err := os.OpenFile(t, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
+		// An old link in the way is replaced, never written through.
+		if st, err := root.Lstat(rel); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			if err := root.Remove(rel); err != nil {
+				return err
+			}
+		}
+		out, err := root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
 		if err != nil {
 			return err
 		}
@@ -581,6 +658,10 @@ func copyTree(src, dst string) error {
 		}
 		return out.Close()
 	})
+	if err != nil {
+		return err
+	}
+	return checkLinksInside(root, links)
 }
 
 // finish records a result: history (successes only: a failed package

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// fixture is a package store served over HTTP as a server's /download/.
+// fixture is a package store served over HTTPS as a server's /download/.
 type fixture struct {
 	d       Dir
 	srv     *httptest.Server
@@ -30,7 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	f := &fixture{d: Dir(t.TempDir()), cutOnce: map[string]bool{}}
 	files := http.StripPrefix("/download/", http.FileServer(http.Dir(string(f.d))))
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		cut := f.cutOnce[r.URL.Path]
 		delete(f.cutOnce, r.URL.Path)
@@ -52,12 +52,12 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) worker(t *testing.T, dir string, reports map[string]string) *Worker {
-	return &Worker{Dir: dir, HTTP: f.srv.Client(), Scheme: "http",
+	return &Worker{Dir: dir, HTTP: f.srv.Client(), Trust: Trust{Verified: true, Hosts: []string{"127.0.0.1"}},
 		Report: func(ctx context.Context, id, code string) error { reports[id] = code; return nil }}
 }
 
 func (f *fixture) offer(id string) Offer {
-	loc := strings.TrimPrefix(f.srv.URL, "http://") + "/download"
+	loc := strings.TrimPrefix(f.srv.URL, "https://") + "/download"
 	return Offer{ID: id, InfoLoc: loc, PackLoc: loc}
 }
 
@@ -75,7 +75,7 @@ func script(t *testing.T, body string) string {
 func TestWorkerRunsOnceAndResumes(t *testing.T) {
 	f := newFixture(t)
 	marks := t.TempDir()
-	info, err := Build(f.d, script(t, "echo ran >> "+marks+"/m"), BuildOptions{Action: "execute", Command: "sh run.sh", FragSize: 1024, Proto: "HTTP"})
+	info, err := Build(f.d, script(t, "echo ran >> "+marks+"/m"), BuildOptions{Action: "execute", Command: "sh run.sh", FragSize: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,6 @@ func TestWorkerBadPackages(t *testing.T) {
 	marks := t.TempDir()
 	outside := filepath.Join(marks, "outside")
 	build := func(src string, o BuildOptions) *Info {
-		o.Proto = "HTTP"
 		if o.FragSize == 0 {
 			o.FragSize = 1024
 		}
@@ -229,14 +228,14 @@ func TestExtractRejectsTricks(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dst := t.TempDir()
-			if err := Extract(evilArchive(t, c.entries...), dst); err == nil {
+			if err := Extract(evilArchive(t, c.entries...), dst, 1<<20); err == nil {
 				t.Fatal("accepted")
 			}
 		})
 	}
 	dst := t.TempDir()
 	ok := evilArchive(t, tar.Header{Name: "a/f", Typeflag: tar.TypeReg}, tar.Header{Name: "a/l", Typeflag: tar.TypeSymlink, Linkname: "f"})
-	if err := Extract(ok, dst); err != nil {
+	if err := Extract(ok, dst, 1<<20); err != nil {
 		t.Fatalf("a link inside: %v", err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dst, "a", "l")); err != nil || string(b) != "pwned\n" {
@@ -260,7 +259,7 @@ func FuzzExtract(f *testing.F) {
 		os.Mkdir(dst, 0o755)
 		p := filepath.Join(root, "a")
 		os.WriteFile(p, b, 0o644)
-		Extract(p, dst)
+		Extract(p, dst, 1<<20)
 		// Whatever the archive, nothing lands beside dst.
 		entries, _ := os.ReadDir(root)
 		if len(entries) != 2 {
@@ -271,7 +270,7 @@ func FuzzExtract(f *testing.F) {
 
 func TestWorkerTimeout(t *testing.T) {
 	f := newFixture(t)
-	info, err := Build(f.d, script(t, "true"), BuildOptions{Action: "execute", Command: "true", FragSize: 1024, Proto: "HTTP"})
+	info, err := Build(f.d, script(t, "true"), BuildOptions{Action: "execute", Command: "true", FragSize: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +298,7 @@ func TestWorkerTimeout(t *testing.T) {
 
 func TestWorkerStopsAfterAFailingPeriodAndResumes(t *testing.T) {
 	f := newFixture(t)
-	info, err := Build(f.d, script(t, "true"), BuildOptions{Action: "execute", Command: "true", FragSize: 1024, Proto: "HTTP"})
+	info, err := Build(f.d, script(t, "true"), BuildOptions{Action: "execute", Command: "true", FragSize: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}

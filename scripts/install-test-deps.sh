@@ -30,6 +30,8 @@ declare -A provides=(
   [wixl]=/usr/bin/wixl
   [gcc-mingw-w64-x86-64]=/usr/bin/x86_64-w64-mingw32-gcc  # builds the Wine prefix's stub bcryptprimitives.dll
   [dante-server]=/usr/sbin/danted                   # a real SOCKS4/SOCKS5 proxy for the agent's /PROXY_TYPE=2,3
+  [osslsigncode]=/usr/bin/osslsigncode             # signs the MSI (make msi with MSI_SIGN_CERT/KEY); verified in a test
+  [openssl]=/usr/bin/openssl
 )
 
 # The PowerShell grammar (npm tree-sitter-powershell on web-tree-sitter, no

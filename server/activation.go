@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 
 	"muster/inventories/ocsxml"
+	"muster/packages"
 	"muster/server/store"
 )
 
@@ -60,6 +62,9 @@ type ActivationRequest struct {
 // ActivationReply answers it.
 type ActivationReply struct {
 	Client string `json:"client,omitempty"`
+	// PackageKey is the server's package-signing public key (base64),
+	// which the agent pins.
+	PackageKey string `json:"package_key,omitempty"`
 	// Result is ACT-n on failure, with its meaning and, for ACT-0, an
 	// error id to quote.
 	Result  string `json:"result,omitempty"`
@@ -120,7 +125,11 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 		s.actFail(w, http.StatusInternalServerError, "ACT-4", err)
 	default:
 		s.log.Info("device activated", "deviceid", req.DeviceID, "client", c.Name)
-		writeJSON(w, http.StatusOK, ActivationReply{Client: c.Name})
+		rep := ActivationReply{Client: c.Name}
+		if s.cfg.PackageSigner != nil {
+			rep.PackageKey = packages.EncodePublicKey(s.cfg.PackageSigner.Public().(ed25519.PublicKey))
+		}
+		writeJSON(w, http.StatusOK, rep)
 	}
 }
 

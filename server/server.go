@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
@@ -55,6 +56,10 @@ type Config struct {
 	// server or CDN holding a copy of the store); default: this server,
 	// as the agent reached it, /download.
 	PackageInfoLoc, PackagePackLoc string
+	// PackageSigner is the key packages are signed with (muster package
+	// build uses the same file); its public half is given to agents at
+	// activation, which pin it.
+	PackageSigner ed25519.PrivateKey
 	// Now is the server's clock (default time.Now); tests move it.
 	Now func() time.Time
 }

@@ -57,7 +57,9 @@ in the work directory, never in clear text.`,
 	pf.Bool("uid", false, "make a new DEVICEID")
 	pf.Bool("no-download", false, "do not download or run the packages the server offers")
 	pf.String("ocs-config", "", "read settings from an OCS agent config (ocsinventory.ini, ocsinventory-agent.cfg)")
-	for _, n := range []string{"server", "ssl", "ca", "user", "pwd", "proxy-type", "proxy", "proxy-port", "proxy-user", "proxy-pwd", "work-dir", "tag", "notag", "debug", "uid", "no-download", "ocs-config"} {
+	pf.String("package-key", "", "the server's package-signing key (base64; muster server prints it): only packages it signed run (default: the key pinned at activation)")
+	pf.StringSlice("package-hosts", nil, "hosts besides the server's that may serve package info files (over verified HTTPS)")
+	for _, n := range []string{"server", "ssl", "ca", "user", "pwd", "proxy-type", "proxy", "proxy-port", "proxy-user", "proxy-pwd", "work-dir", "tag", "notag", "debug", "uid", "no-download", "ocs-config", "package-key", "package-hosts"} {
 		a.bind(pf, "agent."+n, n)
 	}
 
@@ -163,7 +165,18 @@ at every boot. It logs to %SystemRoot%\Temp\muster-agent-startup.log.`,
 	gpoCmd.Flags().String("msi", "", "where machines read the MSI (a UNC path)")
 	gpoCmd.Flags().String("out", ".", "directory to write the scripts to")
 	gpoCmd.Flags().String("msi-version", version, "the MSI's version: agents older than this are upgraded")
-	cmd.AddCommand(run, svc, activate, deactivate, install, uninstall, remove, removeClean, gpoCmd)
+	pathCmd := &cobra.Command{
+		Use:   "path add|remove [DIR]",
+		Short: "Put the agent's folder on the Windows system PATH, or take it off (the MSI runs this)",
+		Long: `Put DIR (by default the folder of this program) on the machine's PATH, so
+muster agent … works from any prompt opened afterwards, or take it off. The
+MSI runs "agent path add" after it installs and "agent path remove" before it
+uninstalls. Windows only.`,
+		Args:      cobra.RangeArgs(1, 2),
+		ValidArgs: []string{"add", "remove"},
+		RunE:      func(cmd *cobra.Command, args []string) error { return a.agentPath(args) },
+	}
+	cmd.AddCommand(run, svc, activate, deactivate, install, uninstall, remove, removeClean, gpoCmd, pathCmd)
 	return cmd
 }
 
@@ -258,6 +271,10 @@ func (a *app) agentSettings() (agent.Settings, error) {
 			return s, err
 		}
 	}
+	set("package-key", func() { s.PackageKey = v.GetString("agent.package-key") })
+	if hosts := v.GetStringSlice("agent.package-hosts"); len(hosts) > 0 {
+		s.PackageHosts = hosts
+	}
 	if s.Server == "" {
 		// Installed by the MSI: its SERVER property.
 		if in, err := agent.ReadInstalled(); err == nil {
@@ -276,7 +293,7 @@ func (a *app) newAgent(needServer bool) (*agent.Agent, agent.Settings, error) {
 		a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	ag := &agent.Agent{WorkDir: a.workDir(), Tag: s.Tag, NoTag: s.NoTag, NewID: a.v.GetBool("agent.uid"),
-		NoDownload: a.v.GetBool("agent.no-download"), Log: a.log}
+		NoDownload: a.v.GetBool("agent.no-download"), Log: a.log, PackageKey: s.PackageKey, PackageHosts: s.PackageHosts}
 	if s.Server != "" {
 		c, err := agent.NewClient(agent.Config{Server: s.Server, SSL: s.SSL, CA: s.CA, User: s.User, Password: s.Password,
 			Proxy: s.Proxy, ProxyUser: s.ProxyUser, ProxyPassword: s.ProxyPassword})
@@ -551,4 +568,33 @@ func atoiOr(s string, def int) int {
 		return def
 	}
 	return n
+}
+
+func (a *app) agentPath(args []string) error {
+	if args[0] != "add" && args[0] != "remove" {
+		return fmt.Errorf("agent path %q: want add or remove", args[0])
+	}
+	dir := ""
+	if len(args) == 2 {
+		dir = args[1]
+	} else if exe, err := os.Executable(); err == nil {
+		dir = filepath.Dir(exe)
+	} else {
+		return err
+	}
+	changed, err := agent.SetOnSystemPath(dir, args[0] == "add")
+	if err != nil {
+		return err
+	}
+	switch {
+	case !changed && args[0] == "add":
+		fmt.Fprintf(a.out, "%s is on the system PATH already\n", dir)
+	case !changed:
+		fmt.Fprintf(a.out, "%s was not on the system PATH\n", dir)
+	case args[0] == "add":
+		fmt.Fprintf(a.out, "%s added to the system PATH\n", dir)
+	default:
+		fmt.Fprintf(a.out, "%s taken off the system PATH\n", dir)
+	}
+	return nil
 }

@@ -140,6 +140,11 @@ func (a *app) packageBuild(src string, o packages.BuildOptions) error {
 		o.Progress = func(n int64) { bar.Set64(min(n, size)) }
 		defer bar.Finish()
 	}
+	signer, err := packages.LoadSigningKey(filepath.Join(a.dataDir(), packages.SigningKeyFile))
+	if err != nil {
+		return err
+	}
+	o.Signer = signer
 	info, err := packages.Build(packages.Dir(a.packagesDir()), src, o)
 	if err != nil {
 		return fmt.Errorf("package build: %w", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"muster/packages"
 	"muster/server"
 	"muster/server/store"
 )
@@ -96,7 +97,12 @@ func (a *app) runServer() error {
 	}
 	defer st.Close()
 	v := a.v
+	signer, err := packages.LoadSigningKey(filepath.Join(a.dataDir(), packages.SigningKeyFile))
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
+		PackageSigner:  signer,
 		Listen:         v.GetString("server.listen"),
 		TLSCert:        v.GetString("server.tls-cert"),
 		TLSKey:         v.GetString("server.tls-key"),

@@ -26,7 +26,10 @@ func (w *winePrefix) msiexec(t *testing.T, args string) (string, string) {
 	os.WriteFile(cmdFile, []byte("@msiexec "+args+` /l*v C:\msi.log`+"\r\n@echo rc=%ERRORLEVEL%\r\n"), 0o644)
 	out, _ := w.run(t, "cmd", "/c", `C:\msi.cmd`)
 	log, _ := os.ReadFile(logFile)
-	return strings.TrimSpace(out), string(log)
+	// Under Wine the MSI's custom actions (agent path add) print to this
+	// console too: the exit code is the last line.
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return strings.TrimSpace(lines[len(lines)-1]), string(log)
 }
 
 // deviceOf waits, a bounded number of times, for the server to list a
@@ -113,6 +116,12 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := deviceOf(t, data, "ACME")
+	// The MSI put the agent's folder on the system PATH: a new prompt
+	// finds muster.
+	if out, err := w.run(t, "cmd", "/c", "muster --version"); err != nil || !strings.Contains(out, "muster version") {
+		t.Errorf("muster from the PATH after install: %v %s", err, out)
+	}
+	envKey := `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment`
 
 	// Uninstall: the service and the program go; the identity stays.
 	if rc, log := w.msiexec(t, `/x C:\`+named+` /qn`); rc != "rc=0" {
@@ -126,6 +135,9 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 	}
 	if _, err := os.Stat(state); err != nil {
 		t.Errorf("uninstall removed the agent's identity: %v", err)
+	}
+	if out := w.must(t, "reg", "query", envKey, "/v", "Path"); strings.Contains(strings.ToLower(out), "muster") {
+		t.Errorf("uninstall left the agent's folder on PATH: %s", out)
 	}
 
 	// 2. The setup program (latest-win-exe: muster.exe carrying the MSI),
@@ -248,5 +260,37 @@ func TestWindowsMSIUnderWine(t *testing.T) {
 	w.must(t, exe, "agent", "removeclean")
 	if _, err := os.Stat(filepath.Dir(state)); !os.IsNotExist(err) {
 		t.Errorf("removeclean left %s", filepath.Dir(state))
+	}
+}
+
+// TestMSISigned: with MSI_SIGN_CERT and MSI_SIGN_KEY, make msi's script
+// signs the MSI (osslsigncode), and the signature verifies against the
+// certificate; a plain build carries none.
+func TestMSISigned(t *testing.T) {
+	testenv.Tool(t, "wixl")
+	sign := testenv.Tool(t, "osslsigncode")
+	openssl := testenv.Tool(t, "openssl")
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if out, err := exec.Command(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=muster test signing",
+		"-addext", "extendedKeyUsage=codeSigning", "-keyout", key, "-out", cert).CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	msi := filepath.Join(dir, "signed.msi")
+	build := exec.Command("../../scripts/build-msi.sh", msi)
+	build.Env = append(os.Environ(), "MSI_SIGN_CERT="+cert, "MSI_SIGN_KEY="+key)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build signed MSI: %v\n%s", err, out)
+	}
+	out, err := exec.Command(sign, "verify", "-CAfile", cert, "-in", msi).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Signature verification: ok") {
+		t.Fatalf("osslsigncode verify: %v\n%s", err, out)
+	}
+	plain := filepath.Join(dir, "plain.msi")
+	if out, err := exec.Command("../../scripts/build-msi.sh", plain).CombinedOutput(); err != nil {
+		t.Fatalf("build MSI: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(sign, "verify", "-CAfile", cert, "-in", plain).CombinedOutput(); err == nil {
+		t.Errorf("an unsigned MSI verified:\n%s", out)
 	}
 }
