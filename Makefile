@@ -49,7 +49,7 @@ fuzz:
 	  ./push:FuzzParseList \
 	  ./push/shell:FuzzParseInvocation \
 	  ./push/winrm:FuzzOpen \
-	  ./push:FuzzSanitize \
+	  ./internal/textsafe:FuzzSanitize \
 	  ./internal/winrmemu:FuzzFastSend \
 	  ./inventories:FuzzUnixParsers \
 	  ./packages:FuzzParseInfo \

@@ -48,6 +48,7 @@ func (c *Client) endpoint(name string) string {
 type actReply struct {
 	Client     string `json:"client"`
 	PackageKey string `json:"package_key"`
+	Secret     string `json:"secret"`
 	Result     string `json:"result"`
 	Message    string `json:"message"`
 	ErrorID    string `json:"error_id"`
@@ -98,11 +99,20 @@ func (a *Agent) Activate(ctx context.Context, code string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rep, err := a.Client.postJSON(ctx, "activate", map[string]string{"code": code, "deviceid": st.DeviceID})
+	secret, err := unseal(a.WorkDir, st.Secret)
+	if err != nil {
+		return "", fmt.Errorf("the device secret: %w", err)
+	}
+	rep, err := a.Client.postJSON(ctx, "activate", map[string]string{"code": code, "deviceid": st.DeviceID, "secret": secret})
 	if err != nil {
 		return "", err
 	}
 	st.Client, st.Activation = rep.Client, code
+	if rep.Secret != "" {
+		if st.Secret, err = seal(a.WorkDir, rep.Secret); err != nil {
+			return "", fmt.Errorf("keep the device secret: %w", err)
+		}
+	}
 	switch {
 	case rep.PackageKey == "":
 	case st.PackageKey == "":
@@ -129,10 +139,14 @@ func (a *Agent) Deactivate(ctx context.Context) error {
 		return err
 	}
 	if a.Client != nil {
-		if _, err := a.Client.postJSON(ctx, "deactivate", map[string]string{"deviceid": st.DeviceID}); err != nil {
+		secret, err := unseal(a.WorkDir, st.Secret)
+		if err != nil {
+			return fmt.Errorf("the device secret: %w", err)
+		}
+		if _, err := a.Client.postJSON(ctx, "deactivate", map[string]string{"deviceid": st.DeviceID, "secret": secret}); err != nil {
 			return err
 		}
 	}
-	st.Client, st.Activation = "", ""
+	st.Client, st.Activation, st.Secret = "", "", ""
 	return st.Save(a.WorkDir)
 }

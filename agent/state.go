@@ -49,6 +49,10 @@ type State struct {
 	// pinned at the first activation: from then on only packages it
 	// signed run.
 	PackageKey string `json:"package_key,omitempty"`
+	// Secret is the device secret the server issued at activation,
+	// sealed with the work directory's key: it proves this device's own
+	// requests (a move to another client, a deactivation).
+	Secret string `json:"secret,omitempty"`
 }
 
 // StateFile is the state's file name in the work directory.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -57,6 +59,10 @@ func AddClient(ctx context.Context, st store.Store, name string) (store.Client, 
 type ActivationRequest struct {
 	Code     string `json:"code"`
 	DeviceID string `json:"deviceid"`
+	// Secret is the device's secret from its last activation: it proves a
+	// bound device's own request (a move to another client, a
+	// deactivation).
+	Secret string `json:"secret,omitempty"`
 }
 
 // ActivationReply answers it.
@@ -65,6 +71,8 @@ type ActivationReply struct {
 	// PackageKey is the server's package-signing public key (base64),
 	// which the agent pins.
 	PackageKey string `json:"package_key,omitempty"`
+	// Secret is the device's new secret, which the agent keeps sealed.
+	Secret string `json:"secret,omitempty"`
 	// Result is ACT-n on failure, with its meaning and, for ACT-0, an
 	// error id to quote.
 	Result  string `json:"result,omitempty"`
@@ -79,6 +87,32 @@ var ActMeanings = map[string]string{
 	"ACT-2": "invalid activation code (usually mis-keyed)",
 	"ACT-3": "the client directory is unavailable",
 	"ACT-4": "creating the agent failed: try again",
+	"ACT-5": "this device is bound to a client: it moves only by its own request, with the secret it got at activation (or after muster server device release)",
+	"ACT-6": "this device's secret is needed to deactivate it",
+	"ACT-7": "too many activation attempts from this address: wait a minute",
+}
+
+// hashSecret is what the store keeps of a device secret.
+func hashSecret(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// newSecret draws a device secret (256 bits).
+func newSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// rateLimited answers a request the code limiter refused, without a log
+// line of its own (the limiter logs refusals in aggregate).
+func (s *Server) rateLimited(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "60")
+	writeJSON(w, http.StatusTooManyRequests, ActivationReply{Result: "ACT-7", Message: ActMeanings["ACT-7"]})
 }
 
 func (s *Server) actFail(w http.ResponseWriter, status int, code string, err error) {
@@ -104,6 +138,10 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "authentication required", http.StatusUnauthorized)
 		return
 	}
+	if !s.codes.allow(clientIP(r)) {
+		s.rateLimited(w)
+		return
+	}
 	var req ActivationRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
 		s.actFail(w, http.StatusBadRequest, "ACT-1", err)
@@ -117,15 +155,18 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 		s.actFail(w, http.StatusServiceUnavailable, "ACT-3", err)
 		return
 	}
-	c, err := s.store.Activate(r.Context(), req.Code, req.DeviceID, s.cfg.Now())
+	secret := newSecret()
+	c, err := s.store.Activate(r.Context(), req.Code, req.DeviceID, store.Binding{Presented: hashSecret(req.Secret), Next: hashSecret(secret)}, s.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrUnknownCode):
 		s.actFail(w, http.StatusNotFound, "ACT-2", err)
+	case errors.Is(err, store.ErrBound):
+		s.actFail(w, http.StatusConflict, "ACT-5", fmt.Errorf("device %s: %w", req.DeviceID, err))
 	case err != nil:
 		s.actFail(w, http.StatusInternalServerError, "ACT-4", err)
 	default:
 		s.log.Info("device activated", "deviceid", req.DeviceID, "client", c.Name)
-		rep := ActivationReply{Client: c.Name}
+		rep := ActivationReply{Client: c.Name, Secret: secret}
 		if s.cfg.PackageSigner != nil {
 			rep.PackageKey = packages.EncodePublicKey(s.cfg.PackageSigner.Public().(ed25519.PublicKey))
 		}
@@ -145,7 +186,16 @@ func (s *Server) handleDeactivate(w http.ResponseWriter, r *http.Request) {
 		s.actFail(w, http.StatusBadRequest, "ACT-1", err)
 		return
 	}
-	if err := s.store.Deactivate(r.Context(), req.DeviceID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if !s.codes.allow(clientIP(r)) {
+		s.rateLimited(w)
+		return
+	}
+	err := s.store.Deactivate(r.Context(), req.DeviceID, hashSecret(req.Secret))
+	switch {
+	case errors.Is(err, store.ErrBound):
+		s.actFail(w, http.StatusForbidden, "ACT-6", fmt.Errorf("device %s: %w", req.DeviceID, err))
+		return
+	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.actFail(w, http.StatusInternalServerError, "ACT-0", err)
 		return
 	}

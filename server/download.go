@@ -132,6 +132,10 @@ func (s *Server) installerName(w http.ResponseWriter, r *http.Request, ext strin
 	if code == "" {
 		return "muster-agent" + ext, true
 	}
+	if !s.codes.allow(clientIP(r)) {
+		s.rateLimited(w)
+		return "", false
+	}
 	if !ActivationCodeRe.MatchString(code) {
 		writeJSON(w, http.StatusBadRequest, apiError{"code: want 10 letters A-Z"})
 		return "", false

@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -96,11 +95,21 @@ func (s *Server) serveOCS(w http.ResponseWriter, r *http.Request) (query, device
 	if s.cfg.AgentUser != "" && !s.agentAuthOK(r) {
 		return "", "", fail(http.StatusUnauthorized, "authentication required")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	// Reading, inflating and parsing happen inside a parse slot, so the
+	// memory they take is bounded whatever the number of clients.
+	release, err := s.acquire(r.Context())
+	if err != nil {
+		return "", "", err
+	}
+	defer release()
+	body, err := s.readBody(w, r, s.cfg.MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			return "", "", fail(http.StatusRequestEntityTooLarge, "body over the limit of %d bytes", s.cfg.MaxBody)
+		case errors.Is(err, errSlowBody):
+			return "", "", fail(http.StatusRequestTimeout, "%v", err)
 		}
 		return "", "", fail(http.StatusBadRequest, "read body: %v", err)
 	}
@@ -132,6 +141,9 @@ func (s *Server) serveOCS(w http.ResponseWriter, r *http.Request) (query, device
 		ev := store.Event{DeviceID: deviceID, Query: query, Fields: req.Root.Fields(), At: now}
 		delete(ev.Fields, "DEVICEID")
 		delete(ev.Fields, "QUERY")
+		if err := s.checkEvent(r, ev); err != nil {
+			return query, deviceID, err
+		}
 		if err := s.store.SaveEvent(r.Context(), ev); err != nil {
 			return query, deviceID, err
 		}
@@ -150,6 +162,26 @@ func (s *Server) serveOCS(w http.ResponseWriter, r *http.Request) (query, device
 		return query, deviceID, nil
 	}
 	return query, deviceID, fail(http.StatusBadRequest, "unknown QUERY %q", query)
+}
+
+// checkEvent admits an event only from a device the server knows (one
+// that sent an inventory or activated), within the field caps: nothing
+// unknown can fill the disk.
+func (s *Server) checkEvent(r *http.Request, ev store.Event) error {
+	if len(ev.Fields) > s.cfg.Limits.MaxEventFields {
+		return fail(http.StatusRequestEntityTooLarge, "event with %d fields, over the limit of %d", len(ev.Fields), s.cfg.Limits.MaxEventFields)
+	}
+	for k, v := range ev.Fields {
+		if len(k)+len(v) > s.cfg.Limits.MaxFieldBytes {
+			return fail(http.StatusRequestEntityTooLarge, "event field %.40q of %d bytes, over the limit of %d", k, len(k)+len(v), s.cfg.Limits.MaxFieldBytes)
+		}
+	}
+	if _, err := s.store.Device(r.Context(), ev.DeviceID); errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusForbidden, "%s from unknown device %.80q: send an inventory first", ev.Query, ev.DeviceID)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 func (s *Server) agentAuthOK(r *http.Request) bool {

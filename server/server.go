@@ -56,10 +56,15 @@ type Config struct {
 	// server or CDN holding a copy of the store); default: this server,
 	// as the agent reached it, /download.
 	PackageInfoLoc, PackagePackLoc string
+	// ActivationRate bounds the requests per minute and IP that try an
+	// activation code or a device secret (default 10; -1 for no limit).
+	ActivationRate int
 	// PackageSigner is the key packages are signed with (muster package
 	// build uses the same file); its public half is given to agents at
 	// activation, which pin it.
 	PackageSigner ed25519.PrivateKey
+	// Limits bound what clients can make the server hold.
+	Limits Limits
 	// Now is the server's clock (default time.Now); tests move it.
 	Now func() time.Time
 }
@@ -67,9 +72,13 @@ type Config struct {
 // Defaults for Config.
 const (
 	DefaultListen     = "127.0.0.1:8080"
-	DefaultMaxBody    = 64 << 20
+	DefaultMaxBody    = 8 << 20
 	DefaultPrologFreq = 24
 )
+
+// DefaultActivationRate is the activation attempts a minute allowed per
+// IP: an agent needs one; guessing a 26^10 code space needs billions.
+const DefaultActivationRate = 10
 
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
@@ -79,10 +88,14 @@ func (c *Config) setDefaults() {
 		c.MaxBody = DefaultMaxBody
 	}
 	if c.XMLLimits.MaxDepth <= 0 {
-		c.XMLLimits = ocsxml.DefaultLimits
+		c.XMLLimits = ocsxml.Limits{MaxDepth: ocsxml.DefaultLimits.MaxDepth, MaxElements: DefaultMaxElements}
 	}
+	c.Limits.setDefaults()
 	if c.PrologFreq <= 0 {
 		c.PrologFreq = DefaultPrologFreq
+	}
+	if c.ActivationRate == 0 {
+		c.ActivationRate = DefaultActivationRate
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -101,6 +114,14 @@ type Server struct {
 	// their inventory: only those lose their election for reporting
 	// nothing (an agent not asked, its subnet not due, keeps it).
 	scanAsked sync.Map
+	// codes limits the requests that try activation codes or device
+	// secrets (/activate, /deactivate, /download?code=), per IP.
+	codes *limiter
+	// parses holds a token per agent message being read and parsed.
+	parses chan struct{}
+	// connRefusals counts connections refused by the limits, logged in
+	// aggregate.
+	connRefusals *limiter
 }
 
 // New returns a server over st. It does not listen; see Handler and Serve.
@@ -115,7 +136,11 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if cfg.Frequency < -1 {
 		return nil, fmt.Errorf("server: frequency %d: must be -1, 0 or a number of days", cfg.Frequency)
 	}
-	return &Server{cfg: cfg, store: st, log: cfg.Log}, nil
+	srv := &Server{cfg: cfg, store: st, log: cfg.Log}
+	srv.parses = make(chan struct{}, cfg.Limits.MaxParses)
+	srv.connRefusals = newLimiter("connections over the limits", 1, 0, cfg.Log, cfg.Now)
+	srv.codes = newLimiter("activation codes", cfg.ActivationRate, max(cfg.ActivationRate, 1), cfg.Log, cfg.Now)
+	return srv, nil
 }
 
 // Handler returns the server's HTTP routes.
@@ -166,6 +191,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, hs.TLSConfig)
 	}
+	ln = limitConns(ln, s.cfg.Limits.MaxConns, s.cfg.Limits.MaxConnsPerIP, func(ip string) { s.connRefusals.allow(ip) })
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -150,8 +150,22 @@ func (ts *testServer) device(t *testing.T, id string) store.DeviceDetail {
 
 func TestEvents(t *testing.T) {
 	ts := start(t, Config{})
-	// The Unix agent's DOWNLOAD result: attributes on the root, no declaration.
+	// Events come from known devices only (issue 13: unknown devices
+	// filled the disk with 30 MiB fields), within the field caps.
 	body := ocsxml.Compress([]byte(`<REQUEST DEVICEID="vm-2026-11-21-10-26-56" ERR="SUCCESS_3" ID="1700000001" QUERY="DOWNLOAD" />`))
+	if code, _ := ts.post(t, unixUA, body); code != http.StatusForbidden {
+		t.Fatalf("an event from an unknown device: %d", code)
+	}
+	ctx := context.Background()
+	c, _ := AddClient(ctx, ts.store, "ACME")
+	for _, d := range []string{"vm-2026-11-21-10-26-56", "PC1-2024-01-02-03-04-05"} {
+		ts.store.Activate(ctx, c.Code, d, store.Binding{Next: "x"}, ts.now)
+	}
+	huge := ocsxml.Compress([]byte(`<REQUEST DEVICEID="vm-2026-11-21-10-26-56" ERR="` + strings.Repeat("A", 5000) + `" ID="1700000001" QUERY="DOWNLOAD" />`))
+	if code, _ := ts.post(t, unixUA, huge); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("an event field of 5000 bytes: %d", code)
+	}
+	// The Unix agent's DOWNLOAD result: attributes on the root, no declaration.
 	code, out := ts.post(t, unixUA, body)
 	if code != 200 || len(out) != 0 {
 		t.Fatalf("download: %d %q", code, out)

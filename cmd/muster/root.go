@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"muster/internal/config"
+	"muster/internal/textsafe"
 )
 
 // version is muster's release, set at build time with
@@ -112,8 +113,13 @@ func (a *app) setup() error {
 	}
 	a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(a.log)
+	// What hosts and agents sent reaches the terminal only sanitized: text
+	// and CSV lose their controls, JSON escapes the ones it leaves raw.
 	switch o := a.v.GetString("output"); o {
-	case "text", "json", "csv":
+	case "text", "csv":
+		a.out = textsafe.Writer(a.out)
+	case "json":
+		a.out = textsafe.JSONWriter(a.out)
 	default:
 		return fmt.Errorf("-o %q: want text, json or csv", o)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"muster/inventories/ocsxml"
 	"muster/packages"
 	"muster/server"
 	"muster/server/store"
@@ -61,9 +62,16 @@ committed to disk before the agent gets its reply.`,
 	f.Int("prolog-freq", server.DefaultPrologFreq, "hours between agent contacts, told to agents in every PROLOG reply")
 	f.String("package-info-loc", "", "host[:port]/path agents fetch package info files from over HTTPS (default: this server/download)")
 	f.String("package-pack-loc", "", "host[:port]/path of a web server or CDN with a copy of the package store, for fragments (default: as info)")
+	f.Int("max-parses", server.DefaultMaxParses, "agent messages read and parsed at once (peak memory ≈ this × (2 × max-body + 600 B × max-elements))")
+	f.Int("max-elements", server.DefaultMaxElements, "XML elements allowed in one agent message")
+	f.Int("max-conns", server.DefaultMaxConns, "open connections allowed")
+	f.Int("max-conns-per-ip", server.DefaultMaxConnsPerIP, "open connections allowed from one IP")
+	f.Int64("min-body-rate", server.DefaultMinBodyRate, "bytes a second a request body must average after --body-grace (slower ones are cut)")
+	f.Duration("body-grace", server.DefaultBodyGrace, "time a request body may take before --min-body-rate applies; also the longest wait for any read")
+	f.Int("activation-rate", server.DefaultActivationRate, "activation attempts (activate, deactivate, download?code=) a minute per IP; -1 for no limit")
 	f.String("clock-offset-file", "", "tests: a file holding a duration (e.g. 360h) added to the server's clock, read at every use")
 	f.MarkHidden("clock-offset-file")
-	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file"} {
+	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file", "activation-rate", "max-parses", "max-elements", "max-conns", "max-conns-per-ip", "min-body-rate", "body-grace"} {
 		a.bind(f, "server."+name, name)
 	}
 	client := &cobra.Command{Use: "client", Short: "Manage clients and their activation codes"}
@@ -78,7 +86,17 @@ committed to disk before the agent gets its reply.`,
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.listClients() },
 	})
-	cmd.AddCommand(client, a.serverConfigCmd())
+	release := &cobra.Command{
+		Use:   "release DEVICEID",
+		Short: "Unbind a device from its client without its secret (for an agent that lost it)",
+		Long: `Unbind a device from its client. A bound device otherwise moves to another
+client, or is deactivated, only by its own request carrying the secret it got at
+activation; release is the admin's way when that secret is lost (the agent was
+wiped, say). The agent can then activate with any client's code.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.releaseDevice(args[0]) },
+	}
+	cmd.AddCommand(client, a.serverConfigCmd(), release)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "token",
 		Short: "Replace the API bearer token and print the new one",
@@ -115,8 +133,13 @@ func (a *app) runServer() error {
 		PackageInfoLoc: v.GetString("server.package-info-loc"),
 		PackagePackLoc: v.GetString("server.package-pack-loc"),
 		PrologFreq:     v.GetInt("server.prolog-freq"),
-		Log:            a.log,
-		Now:            offsetClock(v.GetString("server.clock-offset-file")),
+		ActivationRate: v.GetInt("server.activation-rate"),
+		XMLLimits:      ocsxml.Limits{MaxDepth: ocsxml.DefaultLimits.MaxDepth, MaxElements: v.GetInt("server.max-elements")},
+		Limits: server.Limits{MaxParses: v.GetInt("server.max-parses"), MaxConns: v.GetInt("server.max-conns"),
+			MaxConnsPerIP: v.GetInt("server.max-conns-per-ip"), MinBodyRate: v.GetInt64("server.min-body-rate"),
+			BodyGrace: v.GetDuration("server.body-grace")},
+		Log: a.log,
+		Now: offsetClock(v.GetString("server.clock-offset-file")),
 	}, st)
 	if err != nil {
 		return err
@@ -213,4 +236,17 @@ func offsetClock(file string) func() time.Time {
 		}
 		return time.Now().Add(d)
 	}
+}
+
+func (a *app) releaseDevice(id string) error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Release(context.Background(), id); err != nil {
+		return fmt.Errorf("release %s: %w", id, err)
+	}
+	fmt.Fprintf(a.out, "%s released: it activates again with any client's code\n", id)
+	return nil
 }

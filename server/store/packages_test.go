@@ -16,7 +16,7 @@ func TestPackageClientRuleReachesLaterDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Activate(ctx, c.Code, "early-2026-01-01-00-00-00", now); err != nil {
+	if _, err := s.Activate(ctx, c.Code, "early-2026-01-01-00-00-00", Binding{Next: "e"}, now); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.AssignPackage(ctx, "1700000001", PackageTarget{Kind: TargetClient, Value: "ACME"}, false, now)
@@ -25,12 +25,12 @@ func TestPackageClientRuleReachesLaterDevices(t *testing.T) {
 	}
 	// A device activated later gets the package at its first PROLOG; a
 	// device of no client does not.
-	s.Activate(ctx, c.Code, "late-2026-01-01-00-00-00", now)
+	s.Activate(ctx, c.Code, "late-2026-01-01-00-00-00", Binding{Next: "l"}, now)
 	if o, err := s.PackageOffers(ctx, "late-2026-01-01-00-00-00", now); err != nil || len(o) != 1 || o[0].ID != "1700000001" {
 		t.Fatalf("later device: %+v %v", o, err)
 	}
-	s.Activate(ctx, c.Code, "other-2026-01-01-00-00-00", now)
-	s.Deactivate(ctx, "other-2026-01-01-00-00-00")
+	s.Activate(ctx, c.Code, "other-2026-01-01-00-00-00", Binding{Next: "o"}, now)
+	s.Deactivate(ctx, "other-2026-01-01-00-00-00", "o")
 	if o, _ := s.PackageOffers(ctx, "other-2026-01-01-00-00-00", now); len(o) != 0 {
 		t.Fatalf("device of no client offered %+v", o)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"embed"
 	"encoding/json"
@@ -591,7 +592,7 @@ func (s *SQLite) Clients(ctx context.Context) ([]Client, error) {
 }
 
 // Activate implements Store.
-func (s *SQLite) Activate(ctx context.Context, code, deviceID string, now time.Time) (Client, error) {
+func (s *SQLite) Activate(ctx context.Context, code, deviceID string, b Binding, now time.Time) (Client, error) {
 	var c Client
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var created int64
@@ -603,17 +604,54 @@ func (s *SQLite) Activate(ctx context.Context, code, deviceID string, now time.T
 			return err
 		}
 		c.Created = unix(created)
-		_, err = tx.ExecContext(ctx, `INSERT INTO devices(deviceid, first_seen, client_id, activated) VALUES (?, ?, ?, ?)
-			ON CONFLICT(deviceid) DO UPDATE SET client_id = excluded.client_id, activated = excluded.activated`,
-			deviceID, now.Unix(), c.ID, now.Unix())
+		var owner sql.NullInt64
+		var secret sql.NullString
+		err = tx.QueryRowContext(ctx, `SELECT client_id, secret_hash FROM devices WHERE deviceid = ?`, deviceID).Scan(&owner, &secret)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if owner.Valid && !secretMatches(secret, b.Presented) && !(owner.Int64 == c.ID && !secret.Valid) {
+			// Bound, and no proof: neither a move nor taking its secret.
+			// A device bound before secrets gets one from its own client.
+			return ErrBound
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO devices(deviceid, first_seen, client_id, activated, secret_hash) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT(deviceid) DO UPDATE SET client_id = excluded.client_id, activated = excluded.activated, secret_hash = excluded.secret_hash`,
+			deviceID, now.Unix(), c.ID, now.Unix(), b.Next)
 		return err
 	})
 	return c, err
 }
 
+// secretMatches compares a presented secret hash with the stored one in
+// constant time.
+func secretMatches(stored sql.NullString, presented string) bool {
+	return stored.Valid && presented != "" && subtle.ConstantTimeCompare([]byte(stored.String), []byte(presented)) == 1
+}
+
 // Deactivate implements Store.
-func (s *SQLite) Deactivate(ctx context.Context, deviceID string) error {
-	r, err := s.w.ExecContext(ctx, `UPDATE devices SET client_id = NULL, activated = 0 WHERE deviceid = ?`, deviceID)
+func (s *SQLite) Deactivate(ctx context.Context, deviceID, presented string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var owner sql.NullInt64
+		var secret sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT client_id, secret_hash FROM devices WHERE deviceid = ?`, deviceID).Scan(&owner, &secret)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("device %s: %w", deviceID, ErrNotFound)
+		}
+		if err != nil || !owner.Valid {
+			return err
+		}
+		if !secretMatches(secret, presented) {
+			return ErrBound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE devices SET client_id = NULL, activated = 0, secret_hash = NULL WHERE deviceid = ?`, deviceID)
+		return err
+	})
+}
+
+// Release implements Store.
+func (s *SQLite) Release(ctx context.Context, deviceID string) error {
+	r, err := s.w.ExecContext(ctx, `UPDATE devices SET client_id = NULL, activated = 0, secret_hash = NULL WHERE deviceid = ?`, deviceID)
 	if err != nil {
 		return err
 	}

@@ -40,10 +40,16 @@ type Store interface {
 	// Clients lists the clients with their device counts.
 	Clients(ctx context.Context) ([]Client, error)
 	// Activate binds the device (created if the server has not seen it
-	// yet) to the client of code: ErrUnknownCode if there is none.
-	Activate(ctx context.Context, code, deviceID string, now time.Time) (Client, error)
-	// Deactivate unbinds the device from its client.
-	Deactivate(ctx context.Context, deviceID string) error
+	// yet) to the client of code: ErrUnknownCode if there is none. A
+	// device bound already moves only with its secret (b.Presented), else
+	// ErrBound; the device's secret becomes b.Next.
+	Activate(ctx context.Context, code, deviceID string, b Binding, now time.Time) (Client, error)
+	// Deactivate unbinds the device when presented is its secret's hash
+	// (ErrBound otherwise); a device bound to no client is left alone.
+	Deactivate(ctx context.Context, deviceID, presented string) error
+	// Release unbinds the device whatever its secret: the admin's way
+	// for an agent that lost it.
+	Release(ctx context.Context, deviceID string) error
 
 	// Option and SetOption read and set server options ("" = default).
 	Option(ctx context.Context, name string) (string, error)
@@ -92,6 +98,16 @@ type Store interface {
 	// Close flushes pending contact statistics and closes the store.
 	Close() error
 }
+
+// Binding is what an activation proves and sets: the SHA-256 (hex) of
+// the secret the agent presents ("" for none) and of the one it is given.
+type Binding struct {
+	Presented, Next string
+}
+
+// ErrBound is returned by Activate and Deactivate for a device bound to a
+// client when the request does not present the device's secret.
+var ErrBound = errors.New("the device is bound to a client: only a request with its secret moves or unbinds it")
 
 // ErrUnknownCode is returned by Activate for a code no client has.
 var ErrUnknownCode = errors.New("unknown activation code")
