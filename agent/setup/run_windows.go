@@ -16,21 +16,36 @@ import (
 // Embedded reports whether this program carries an MSI: then it is a
 // setup program, and main runs Run instead of the command line.
 func Embedded() bool {
+	f, _, _, err := openMSI()
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// openMSI opens this program and finds the MSI it carries.
+func openMSI() (f *os.File, off, size int64, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return false
+		return nil, 0, 0, err
 	}
-	f, err := os.Open(exe)
-	if err != nil {
-		return false
+	if f, err = os.Open(exe); err != nil {
+		return nil, 0, 0, err
 	}
-	defer f.Close()
 	st, err := f.Stat()
-	if err != nil {
-		return false
+	ok := false
+	if err == nil {
+		off, size, ok, err = Find(f, st.Size())
 	}
-	_, _, ok, _ := Find(f, st.Size())
-	return ok
+	if err == nil && !ok {
+		err = errors.New("this program carries no MSI")
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, 0, err
+	}
+	return f, off, size, nil
 }
 
 // Run installs the MSI this program carries with the setup's switches,
@@ -64,19 +79,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(exe)
+	f, off, size, err := openMSI()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	off, size, ok, err := Find(f, st.Size())
-	if err != nil || !ok {
-		return fmt.Errorf("this program carries no MSI: %v", err)
-	}
 	dir, err := os.MkdirTemp("", "muster-setup-")
 	if err != nil {
 		return err

@@ -68,10 +68,13 @@ committed to disk before the agent gets its reply.`,
 	f.Int("max-conns-per-ip", server.DefaultMaxConnsPerIP, "open connections allowed from one IP")
 	f.Int64("min-body-rate", server.DefaultMinBodyRate, "bytes a second a request body must average after --body-grace (slower ones are cut)")
 	f.Duration("body-grace", server.DefaultBodyGrace, "time a request body may take before --min-body-rate applies; also the longest wait for any read")
+	f.Duration("parse-wait", server.DefaultParseWait, "how long a message waits for a parse slot before it gets 503")
+	f.Int("max-event-fields", server.DefaultMaxEventFields, "fields allowed in a NOTIFY, DOWNLOAD or SNMP event")
+	f.Int("max-field-bytes", server.DefaultMaxFieldBytes, "bytes allowed in one event field (name and value)")
 	f.Int("activation-rate", server.DefaultActivationRate, "activation attempts (activate, deactivate, download?code=) a minute per IP; -1 for no limit")
 	f.String("clock-offset-file", "", "tests: a file holding a duration (e.g. 360h) added to the server's clock, read at every use")
 	f.MarkHidden("clock-offset-file")
-	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file", "activation-rate", "max-parses", "max-elements", "max-conns", "max-conns-per-ip", "min-body-rate", "body-grace"} {
+	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file", "activation-rate", "max-parses", "max-elements", "max-conns", "max-conns-per-ip", "min-body-rate", "body-grace", "parse-wait", "max-event-fields", "max-field-bytes"} {
 		a.bind(f, "server."+name, name)
 	}
 	client := &cobra.Command{Use: "client", Short: "Manage clients and their activation codes"}
@@ -137,7 +140,8 @@ func (a *app) runServer() error {
 		XMLLimits:      ocsxml.Limits{MaxDepth: ocsxml.DefaultLimits.MaxDepth, MaxElements: v.GetInt("server.max-elements")},
 		Limits: server.Limits{MaxParses: v.GetInt("server.max-parses"), MaxConns: v.GetInt("server.max-conns"),
 			MaxConnsPerIP: v.GetInt("server.max-conns-per-ip"), MinBodyRate: v.GetInt64("server.min-body-rate"),
-			BodyGrace: v.GetDuration("server.body-grace")},
+			BodyGrace: v.GetDuration("server.body-grace"), ParseWait: v.GetDuration("server.parse-wait"),
+			MaxEventFields: v.GetInt("server.max-event-fields"), MaxFieldBytes: v.GetInt("server.max-field-bytes")},
 		Log: a.log,
 		Now: offsetClock(v.GetString("server.clock-offset-file")),
 	}, st)
