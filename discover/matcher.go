@@ -23,7 +23,7 @@ type matcher struct {
 }
 
 type target struct {
-	lastSent time.Time
+	firstSent, lastSent time.Time
 	sends    int
 	mac      net.HardwareAddr
 	found    bool
@@ -51,6 +51,9 @@ func (m *matcher) sent(addrs []netip.Addr, t time.Time) {
 	for _, a := range addrs {
 		if tg := m.target(a); tg != nil {
 			tg.lastSent = t
+			if tg.firstSent.IsZero() {
+				tg.firstSent = t
+			}
 			tg.sends++
 		}
 	}
@@ -117,7 +120,9 @@ func (m *matcher) handle(p ARPPacket, t time.Time) (outcome, Result) {
 	tg.found = true
 	tg.mac = p.SenderMAC
 	m.stats.Found++
-	r := Result{IP: p.SenderIP, MAC: p.SenderMAC, RTT: t.Sub(tg.lastSent), FirstSeen: t}
+	// The wait estimate takes the time from the first request: a reply to
+	// it that came after a retry would look fast from the last one.
+	r := Result{IP: p.SenderIP, MAC: p.SenderMAC, RTT: t.Sub(tg.lastSent), FirstSeen: t, sample: t.Sub(tg.firstSent)}
 	if p.EtherSrc.String() != p.SenderMAC.String() {
 		r.EtherSrc = p.EtherSrc
 	}

@@ -25,6 +25,8 @@ type Result struct {
 	// EtherSrc is set when the Ethernet source differs from the ARP sender
 	// MAC (a proxy or a bridge that rewrites).
 	EtherSrc net.HardwareAddr `json:"-"`
+	// sample is the reply time from the first request, for the wait.
+	sample time.Duration
 }
 
 // Conflict is an IP that answered with more than one MAC.
@@ -44,6 +46,10 @@ type Stats struct {
 	Gratuitous int           `json:"gratuitous"`
 	Ignored    int           `json:"ignored"`
 	Elapsed    time.Duration `json:"-"`
+	// FinalWait is how long the scan waited for late replies after its
+	// last request: rttK × the p99 reply time seen, within
+	// [rttFloor, Timeout].
+	FinalWait time.Duration `json:"final_wait_ns"`
 }
 
 // Link sends and receives raw Ethernet frames on one interface.
@@ -70,7 +76,10 @@ type Options struct {
 	Rate int
 	// Retries is how many more times a silent address is asked.
 	Retries int
-	// Timeout is the final wait for replies after the last request.
+	// Timeout is the ceiling of the final wait for replies after the last
+	// request (and of the wait between unpaced passes): the scanner waits
+	// 4 × the p99 reply time it has seen, at least 10 ms, and the whole
+	// Timeout only while no reply came at all.
 	Timeout time.Duration
 	// Names resolves each host's name by reverse DNS.
 	Names bool
@@ -92,6 +101,9 @@ type Scanner struct {
 
 	sent  atomic.Int64
 	found atomic.Int64
+	rtt   rttEstimator
+	// finalWait is the final wait used (nanoseconds), for Stats.
+	finalWait atomic.Int64
 }
 
 // NewScanner returns a scanner sending from srcMAC/srcIP over link.
@@ -124,10 +136,14 @@ func (s *Scanner) Run(ctx context.Context, out chan<- Result) (Stats, error) {
 	var recvErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
+	// Once sending and the final wait are over, the receiver reads what
+	// the link still holds (a busy machine may not have read the replies
+	// that came in time) until it runs dry, within drainLimit.
+	drain := make(chan struct{})
 	go func() { // receive while sending
 		defer wg.Done()
 		defer close(found)
-		recvErr = s.receive(ctx, m, found)
+		recvErr = s.receive(ctx, m, found, drain)
 	}()
 	var namesWG sync.WaitGroup
 	namesWG.Add(1)
@@ -137,11 +153,15 @@ func (s *Scanner) Run(ctx context.Context, out chan<- Result) (Stats, error) {
 	}()
 
 	sendErr := s.send(ctx, m)
-	cancel()
+	close(drain)
+	stop := time.AfterFunc(drainLimit, cancel)
 	wg.Wait()
+	stop.Stop()
+	cancel()
 	namesWG.Wait()
 	st := m.snapshot()
 	st.Elapsed = s.opts.Clock.Now().Sub(start)
+	st.FinalWait = time.Duration(s.finalWait.Load())
 	if sendErr != nil && !errors.Is(sendErr, context.Canceled) {
 		return st, sendErr
 	}
@@ -219,14 +239,18 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 			return err
 		}
 	}
-	// Final wait, cut short once everything answered.
-	deadline := o.Clock.Now().Add(o.Timeout)
+	// Final wait: as long as the reply times seen say late replies can
+	// still come (re-estimated as they arrive), cut short once everything
+	// answered.
+	last := o.Clock.Now()
 	for !m.allFound() {
-		left := deadline.Sub(o.Clock.Now())
+		wait := s.rtt.wait(o.Timeout)
+		s.finalWait.Store(int64(wait))
+		left := last.Add(wait).Sub(o.Clock.Now())
 		if left <= 0 {
 			break
 		}
-		if err := o.Clock.Sleep(ctx, min(left, 5*time.Millisecond)); err != nil {
+		if err := o.Clock.Sleep(ctx, min(left, time.Millisecond)); err != nil {
 			return err
 		}
 	}
@@ -242,8 +266,8 @@ const quietGap = 5 * time.Millisecond
 func (s *Scanner) settle(ctx context.Context, m *matcher) error {
 	o := s.opts
 	start := o.Clock.Now()
-	limit := start.Add(max(quietGap, o.Timeout/2))
 	for !m.allFound() {
+		limit := start.Add(max(quietGap, s.rtt.wait(o.Timeout/2)))
 		now := o.Clock.Now()
 		last := m.quietSince()
 		if last.Before(start) {
@@ -259,11 +283,19 @@ func (s *Scanner) settle(ctx context.Context, m *matcher) error {
 	return nil
 }
 
-func (s *Scanner) receive(ctx context.Context, m *matcher, found chan<- Result) error {
+// drainLimit bounds the reading of what the link holds after the scan.
+const drainLimit = 2 * time.Second
+
+func (s *Scanner) receive(ctx context.Context, m *matcher, found chan<- Result, drain <-chan struct{}) error {
 	buf := make([]byte, 1600)
 	for ctx.Err() == nil {
 		n, err := s.link.Recv(buf)
 		if errors.Is(err, errRecvTimeout) {
+			select {
+			case <-drain:
+				return nil // the link ran dry after the scan
+			default:
+			}
 			continue
 		}
 		if err != nil {
@@ -278,6 +310,7 @@ func (s *Scanner) receive(ctx context.Context, m *matcher, found chan<- Result) 
 		}
 		if kind, r := m.handle(p, s.opts.Clock.Now()); kind == newHost {
 			s.found.Add(1)
+			s.rtt.add(r.sample)
 			vendors := s.opts.Vendors
 			if vendors == nil {
 				vendors = BuiltinVendors()

@@ -63,6 +63,11 @@ func (l *memLink) Close() error { return nil }
 
 func scan(t *testing.T, l *memLink, o Options) ([]Result, Stats) {
 	t.Helper()
+	return scanLink(t, l, o)
+}
+
+func scanLink(t *testing.T, l Link, o Options) ([]Result, Stats) {
+	t.Helper()
 	out := make(chan Result, 1000)
 	var got []Result
 	done := make(chan struct{})
