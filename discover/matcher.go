@@ -24,10 +24,10 @@ type matcher struct {
 
 type target struct {
 	firstSent, lastSent time.Time
-	sends    int
-	mac      net.HardwareAddr
-	found    bool
-	conflict []string
+	sends               int
+	mac                 net.HardwareAddr
+	found               bool
+	conflict            []string
 }
 
 func newMatcher(ourIP netip.Addr, addrs []netip.Addr) *matcher {
