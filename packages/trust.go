@@ -119,13 +119,22 @@ func (i *Info) unpackCap() int64 {
 	return max(i.Size*MaxExpansion, MinUnpacked)
 }
 
+// maxJournal bounds download/refused.
+const maxJournal = 1 << 20
+
 // refused journals a refusal in the worker's download/refused.
 func (w *Worker) refused(id, code string, why error) {
 	w.Log.Warn("package refused", "id", id, "result", code, "why", why)
-	f, err := os.OpenFile(filepath.Join(w.Dir, "refused"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	path := filepath.Join(w.Dir, "refused")
+	// Offers come from the network: the journal keeps its last
+	// maxJournal bytes' worth, started afresh when it outgrows them.
+	if st, err := os.Stat(path); err == nil && st.Size() > maxJournal {
+		os.Remove(path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	fmt.Fprintf(f, "%s %s %s %s\n", w.Now().UTC().Format(time.RFC3339), id, code, strings.ReplaceAll(why.Error(), "\n", " "))
+	fmt.Fprintf(f, "%s %s %s %.500s\n", w.Now().UTC().Format(time.RFC3339), id, code, strings.ReplaceAll(why.Error(), "\n", " "))
 }

@@ -12,17 +12,44 @@ import (
 // refusals in aggregate, at most once a minute, so a guessing attack
 // cannot flood the log either.
 type limiter struct {
-	what     string
 	burst    float64
 	interval time.Duration
-	log      *slog.Logger
 	now      func() time.Time
 
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	refused   int
-	refusedBy map[string]bool
-	lastLog   time.Time
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	refused *refusals
+}
+
+// refusals counts refused requests and logs them in aggregate, at most
+// once a minute, so an attack cannot flood the log.
+type refusals struct {
+	what string
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu      sync.Mutex
+	n       int
+	by      map[string]bool
+	lastLog time.Time
+}
+
+func newRefusals(what string, log *slog.Logger, now func() time.Time) *refusals {
+	return &refusals{what: what, log: log, now: now, by: map[string]bool{}}
+}
+
+// add counts one refusal from ip.
+func (r *refusals) add(ip string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	if len(r.by) < maxIPs {
+		r.by[ip] = true
+	}
+	if now := r.now(); now.Sub(r.lastLog) >= time.Minute {
+		r.log.Warn("requests refused by a limit", "what", r.what, "refused", r.n, "addresses", len(r.by), "since", r.lastLog)
+		r.n, r.by, r.lastLog = 0, map[string]bool{}, now
+	}
 }
 
 type bucket struct {
@@ -36,8 +63,8 @@ func newLimiter(what string, perMinute, burst int, log *slog.Logger, now func() 
 	if perMinute <= 0 {
 		return nil // unlimited
 	}
-	return &limiter{what: what, burst: float64(burst), interval: time.Minute / time.Duration(perMinute), log: log, now: now,
-		buckets: map[string]*bucket{}, refusedBy: map[string]bool{}}
+	return &limiter{burst: float64(burst), interval: time.Minute / time.Duration(perMinute), now: now,
+		buckets: map[string]*bucket{}, refused: newRefusals(what, log, now)}
 }
 
 // allow takes a token of ip's bucket; false means refuse the request.
@@ -58,18 +85,12 @@ func (l *limiter) allow(ip string) bool {
 	}
 	b.tokens = min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.interval))
 	b.at = now
-	ok := b.tokens >= 1
-	if ok {
-		b.tokens--
-	} else {
-		l.refused++
-		l.refusedBy[ip] = true
+	if b.tokens < 1 {
+		l.refused.add(ip)
+		return false
 	}
-	if l.refused > 0 && now.Sub(l.lastLog) >= time.Minute {
-		l.log.Warn("requests refused by the rate limit", "what", l.what, "refused", l.refused, "addresses", len(l.refusedBy), "since", l.lastLog)
-		l.refused, l.refusedBy, l.lastLog = 0, map[string]bool{}, now
-	}
-	return ok
+	b.tokens--
+	return true
 }
 
 // forget drops the buckets that are full again, or all of them.

@@ -121,7 +121,7 @@ type Server struct {
 	parses chan struct{}
 	// connRefusals counts connections refused by the limits, logged in
 	// aggregate.
-	connRefusals *limiter
+	connRefusals *refusals
 }
 
 // New returns a server over st. It does not listen; see Handler and Serve.
@@ -138,7 +138,7 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	}
 	srv := &Server{cfg: cfg, store: st, log: cfg.Log}
 	srv.parses = make(chan struct{}, cfg.Limits.MaxParses)
-	srv.connRefusals = newLimiter("connections over the limits", 1, 0, cfg.Log, cfg.Now)
+	srv.connRefusals = newRefusals("connections over the limits", cfg.Log, cfg.Now)
 	srv.codes = newLimiter("activation codes", cfg.ActivationRate, max(cfg.ActivationRate, 1), cfg.Log, cfg.Now)
 	return srv, nil
 }
@@ -191,7 +191,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, hs.TLSConfig)
 	}
-	ln = limitConns(ln, s.cfg.Limits.MaxConns, s.cfg.Limits.MaxConnsPerIP, func(ip string) { s.connRefusals.allow(ip) })
+	ln = limitConns(ln, s.cfg.Limits.MaxConns, s.cfg.Limits.MaxConnsPerIP, s.connRefusals.add)
 	if ready != nil {
 		ready(ln.Addr())
 	}

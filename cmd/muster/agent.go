@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -416,8 +415,6 @@ func (a *app) agentDeactivate() error {
 	return nil
 }
 
-var exeCodeRe = regexp.MustCompile(`_([A-Z]{10})(\.exe)?$`)
-
 func (a *app) agentInstall(f *pflag.FlagSet) error {
 	ag, s, err := a.newAgent(true)
 	if err != nil {
@@ -441,9 +438,7 @@ func (a *app) agentInstall(f *pflag.FlagSet) error {
 	}
 	code, _ := f.GetString("activation")
 	if self, err := os.Executable(); err == nil && code == "" {
-		if m := exeCodeRe.FindStringSubmatch(filepath.Base(self)); m != nil {
-			code = m[1]
-		}
+		code = agent.Installed{InstallerPath: self}.Code()
 	}
 	if code != "" {
 		st, err := agent.LoadState(a.workDir())

@@ -39,7 +39,9 @@ By default requests go out one every --latency (100 ms, OCS's
 IPDISCOVER_LATENCY): gentle on the network, a /24 takes about 26 s.
 --fast sends as fast as the link takes, optionally capped with --rate.
 Addresses that stay silent are asked again (--retries), then the scan waits
---timeout for the last replies. Replies are taken while sending.
+for the last replies as long as the replies seen say it must: 4 × their p99
+time, at least 10 ms, at most --timeout (the whole --timeout only when nothing
+answered). Replies are taken while sending.
 
 Results print as they come: a table, JSON lines (-o json) or CSV (-o csv).
 Needs root or the CAP_NET_RAW capability.`,
@@ -55,7 +57,7 @@ Needs root or the CAP_NET_RAW capability.`,
 	f.Bool("fast", false, "no gap between requests (cap with --rate)")
 	f.Int("rate", 0, "with --fast, at most this many requests per second (0: as fast as the link takes)")
 	f.Int("retries", 1, "how many more times a silent address is asked")
-	f.Duration("timeout", 500*time.Millisecond, "final wait for replies after the last request")
+	f.Duration("timeout", 500*time.Millisecond, "longest final wait for replies after the last request (the wait follows the reply times seen)")
 	f.StringSlice("exclude", nil, "addresses, ranges or CIDRs not to ask")
 	f.Bool("force", false, "allow more than a /16")
 	f.Bool("names", true, "look names up by reverse DNS")
