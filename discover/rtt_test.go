@@ -71,8 +71,13 @@ func TestScannerFinalWaitFollowsReplies(t *testing.T) {
 	fast := newMemLink()
 	hosts(fast)
 	got, st := scan(t, fast, Options{Targets: targets, Retries: 1, Timeout: 2 * time.Second})
-	if len(got) != 40 || st.FinalWait != rttFloor {
-		t.Errorf("fast LAN: found %d, final wait %v (want %v)", len(got), st.FinalWait, rttFloor)
+	// The in-memory link answers at once, but a busy machine may take
+	// its time to schedule the receiver: the exact floor is asserted by
+	// TestRTTEstimatorWait, and here only that the wait stays far below
+	// the ceiling.
+	fastWait := st.FinalWait
+	if len(got) != 40 || fastWait < rttFloor || fastWait >= 500*time.Millisecond {
+		t.Errorf("fast LAN: found %d, final wait %v (want %v..500ms)", len(got), fastWait, rttFloor)
 	}
 	slow := &delayLink{memLink: newMemLink(), delay: 30 * time.Millisecond, out: make(chan []byte, 1000)}
 	hosts(slow.memLink)
