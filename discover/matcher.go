@@ -120,9 +120,15 @@ func (m *matcher) handle(p ARPPacket, t time.Time) (outcome, Result) {
 	tg.found = true
 	tg.mac = p.SenderMAC
 	m.stats.Found++
-	// The wait estimate takes the time from the first request: a reply to
-	// it that came after a retry would look fast from the last one.
-	r := Result{IP: p.SenderIP, MAC: p.SenderMAC, RTT: t.Sub(tg.lastSent), FirstSeen: t, sample: t.Sub(tg.firstSent)}
+	// The wait estimate takes only replies to an address asked once
+	// (Karn's rule): after a retry, ARP cannot say which request a reply
+	// answers, and from the first one a reply that needed the retry would
+	// look as slow as the whole gap between passes.
+	sample := time.Duration(-1)
+	if tg.sends == 1 {
+		sample = t.Sub(tg.firstSent)
+	}
+	r := Result{IP: p.SenderIP, MAC: p.SenderMAC, RTT: t.Sub(tg.lastSent), FirstSeen: t, sample: sample}
 	if p.EtherSrc.String() != p.SenderMAC.String() {
 		r.EtherSrc = p.EtherSrc
 	}

@@ -1,56 +1,45 @@
 package discover
 
 import (
-	"math/rand/v2"
-	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// The scanner waits for late replies only as long as the wire needs, as
-// nmap's timing does: rttK times the high percentile of the reply times
-// seen so far, at least rttFloor, at most the caller's ceiling (the
-// --timeout). With no reply seen yet it waits the ceiling.
+// The scanner waits for late replies only as long as the wire needs, in
+// the spirit of nmap's timing: rttK times the slowest reply time seen so
+// far, at least rttFloor, at most the caller's ceiling (the --timeout).
+// With no reply seen yet it waits the ceiling. The slowest reply, not a
+// percentile, is the reference: a few hosts behind a slow hop are the very
+// ones a percentile would wait too little for.
 const (
-	rttK        = 4
-	rttFloor    = 10 * time.Millisecond
-	rttQuantile = 0.99
-	// rttSamples bounds the reply times kept (a reservoir beyond it).
-	rttSamples = 4096
+	rttK     = 2
+	rttFloor = 10 * time.Millisecond
 )
 
-// rttEstimator holds the reply times seen in one scan.
+// rttEstimator holds the slowest reply time seen in one scan. Safe for
+// concurrent use.
 type rttEstimator struct {
-	mu      sync.Mutex
-	samples []time.Duration
-	seen    int
+	slowest atomic.Int64 // nanoseconds; 0 before the first reply
+	seen    atomic.Int64
 }
 
 func (e *rttEstimator) add(d time.Duration) {
 	if d < 0 {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.seen++
-	if len(e.samples) < rttSamples {
-		e.samples = append(e.samples, d)
-		return
-	}
-	if i := rand.IntN(e.seen); i < rttSamples {
-		e.samples[i] = d
+	e.seen.Add(1)
+	for {
+		old := e.slowest.Load()
+		if int64(d) <= old || e.slowest.CompareAndSwap(old, int64(d)) {
+			return
+		}
 	}
 }
 
 // wait is how long to wait for replies still due, within ceiling.
 func (e *rttEstimator) wait(ceiling time.Duration) time.Duration {
-	e.mu.Lock()
-	s := slices.Clone(e.samples)
-	e.mu.Unlock()
-	if len(s) == 0 {
+	if e.seen.Load() == 0 {
 		return ceiling
 	}
-	slices.Sort(s)
-	q := s[min(len(s)-1, int(float64(len(s))*rttQuantile))]
-	return min(ceiling, max(rttFloor, rttK*q))
+	return min(ceiling, max(rttFloor, rttK*time.Duration(e.slowest.Load())))
 }

@@ -17,13 +17,15 @@ func TestRTTEstimatorWait(t *testing.T) {
 	if w := e.wait(time.Second); w != rttFloor {
 		t.Errorf("fast LAN: wait %v, want the floor %v", w, rttFloor)
 	}
-	for i := 0; i < 10; i++ {
-		e.add(20 * time.Millisecond) // 5% of hosts behind a slow hop
+	e.add(20 * time.Millisecond) // one host behind a slow hop
+	if w := e.wait(time.Second); w != 40*time.Millisecond {
+		t.Errorf("slow host: wait %v, want 2 × 20 ms", w)
 	}
-	if w := e.wait(time.Second); w != 80*time.Millisecond {
-		t.Errorf("slow hosts: wait %v, want 4 × 20 ms", w)
+	e.add(5 * time.Millisecond)
+	if w := e.wait(time.Second); w != 40*time.Millisecond {
+		t.Errorf("a faster reply after it: wait %v, still 2 × 20 ms", w)
 	}
-	if w := e.wait(50 * time.Millisecond); w != 50*time.Millisecond {
+	if w := e.wait(30 * time.Millisecond); w != 30*time.Millisecond {
 		t.Errorf("ceiling: wait %v", w)
 	}
 }
@@ -58,7 +60,7 @@ func (l *delayLink) Recv(buf []byte) (int, error) {
 	}
 }
 
-// The final wait follows the replies: the floor on a fast LAN, 4 × the
+// The final wait follows the replies: the floor on a fast LAN, 2 × the
 // reply time behind a slow hop, the whole --timeout only when nothing
 // answered; and every host is found either way.
 func TestScannerFinalWaitFollowsReplies(t *testing.T) {
@@ -82,8 +84,8 @@ func TestScannerFinalWaitFollowsReplies(t *testing.T) {
 	slow := &delayLink{memLink: newMemLink(), delay: 30 * time.Millisecond, out: make(chan []byte, 1000)}
 	hosts(slow.memLink)
 	got, st = scanLink(t, slow, Options{Targets: targets, Retries: 1, Timeout: 2 * time.Second})
-	if len(got) != 40 || st.FinalWait < 4*30*time.Millisecond || st.FinalWait >= 2*time.Second {
-		t.Errorf("slow hop: found %d, final wait %v (want ≥ 120 ms, < 2 s)", len(got), st.FinalWait)
+	if len(got) != 40 || st.FinalWait < 2*30*time.Millisecond || st.FinalWait >= 2*time.Second {
+		t.Errorf("slow hop: found %d, final wait %v (want ≥ 60 ms, < 2 s)", len(got), st.FinalWait)
 	}
 	empty := newMemLink()
 	_, st = scan(t, empty, Options{Targets: targets[:20], Timeout: 40 * time.Millisecond})

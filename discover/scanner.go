@@ -47,7 +47,7 @@ type Stats struct {
 	Ignored    int           `json:"ignored"`
 	Elapsed    time.Duration `json:"-"`
 	// FinalWait is how long the scan waited for late replies after its
-	// last request: rttK × the p99 reply time seen, within
+	// last request: rttK × the slowest reply time seen, within
 	// [rttFloor, Timeout].
 	FinalWait time.Duration `json:"final_wait_ns"`
 }
@@ -78,7 +78,7 @@ type Options struct {
 	Retries int
 	// Timeout is the ceiling of the final wait for replies after the last
 	// request (and of the wait between unpaced passes): the scanner waits
-	// 4 × the p99 reply time it has seen, at least 10 ms, and the whole
+	// 2 × the slowest reply time it has seen, at least 10 ms, and the whole
 	// Timeout only while no reply came at all.
 	Timeout time.Duration
 	// Names resolves each host's name by reverse DNS.
@@ -196,6 +196,9 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 	}
 	frames := make([][]byte, 0, batch)
 	asked := make([]netip.Addr, 0, batch)
+	// lastAsked is when the last request was marked sent: replies still
+	// due are due from then on, whatever the Send call cost after it.
+	var lastAsked time.Time
 	pass := func(todo []netip.Addr) error {
 		for i := 0; i < len(todo); {
 			n, err := pacer.Wait(ctx, len(todo)-i)
@@ -215,7 +218,8 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 			}
 			// Mark before sending: on a fast link the reply can be read
 			// before Send returns, and must not look like a stray.
-			m.sent(asked, o.Clock.Now())
+			lastAsked = o.Clock.Now()
+			m.sent(asked, lastAsked)
 			if err := s.link.Send(frames); err != nil {
 				return fmt.Errorf("send ARP requests: %w", err)
 			}
@@ -242,7 +246,7 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 	// Final wait: as long as the reply times seen say late replies can
 	// still come (re-estimated as they arrive), cut short once everything
 	// answered.
-	last := o.Clock.Now()
+	last := lastAsked
 	for !m.allFound() {
 		wait := s.rtt.wait(o.Timeout)
 		s.finalWait.Store(int64(wait))
@@ -260,7 +264,8 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 // Before an unpaced retry pass the scanner waits until replies have been
 // quiet for quietGap (a LAN answers within a millisecond, but a burst of
 // broadcasts takes the hosts a while to work through), at most half the
-// final wait.
+// final wait. Until a first reply has come, silence says nothing (the link
+// may be slow), so it waits for one, or for half the ceiling.
 const quietGap = 5 * time.Millisecond
 
 func (s *Scanner) settle(ctx context.Context, m *matcher) error {
@@ -270,11 +275,16 @@ func (s *Scanner) settle(ctx context.Context, m *matcher) error {
 		limit := start.Add(max(quietGap, s.rtt.wait(o.Timeout/2)))
 		now := o.Clock.Now()
 		last := m.quietSince()
-		if last.Before(start) {
-			last = start
-		}
-		if now.Sub(last) >= quietGap || !now.Before(limit) {
+		if !now.Before(limit) {
 			return nil
+		}
+		if !last.IsZero() {
+			if last.Before(start) {
+				last = start
+			}
+			if now.Sub(last) >= quietGap {
+				return nil
+			}
 		}
 		if err := o.Clock.Sleep(ctx, time.Millisecond); err != nil {
 			return err

@@ -39,8 +39,8 @@ By default requests go out one every --latency (100 ms, OCS's
 IPDISCOVER_LATENCY): gentle on the network, a /24 takes about 26 s.
 --fast sends as fast as the link takes, optionally capped with --rate.
 Addresses that stay silent are asked again (--retries), then the scan waits
-for the last replies as long as the replies seen say it must: 4 × their p99
-time, at least 10 ms, at most --timeout (the whole --timeout only when nothing
+for the last replies as long as the replies seen say it must: 2 × the slowest reply
+seen, at least 10 ms, at most --timeout (the whole --timeout only when nothing
 answered). Replies are taken while sending.
 
 Results print as they come: a table, JSON lines (-o json) or CSV (-o csv).
@@ -135,8 +135,8 @@ func (a *app) runDiscover(args []string) error {
 	<-done
 	stopBar.finish()
 	pr.flush()
-	fmt.Fprintf(os.Stderr, "discover: %d of %d addresses answered on %s (%s) in %v, %d requests\n",
-		st.Found, st.Requested, ifc.Name, ifc.Addr, st.Elapsed.Round(time.Millisecond), st.Sent)
+	fmt.Fprintf(os.Stderr, "discover: %d of %d addresses answered on %s (%s) in %v, %d requests, final wait %v\n",
+		st.Found, st.Requested, ifc.Name, ifc.Addr, st.Elapsed.Round(time.Millisecond), st.Sent, st.FinalWait.Round(100*time.Microsecond))
 	for _, c := range st.Conflicts {
 		fmt.Fprintf(os.Stderr, "discover: conflict: %s answered with %s\n", c.IP, strings.Join(c.MACs, " and "))
 	}

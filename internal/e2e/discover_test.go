@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"muster/internal/testbed"
 	"muster/internal/testenv"
@@ -132,6 +133,36 @@ func TestDiscoverSlash24(t *testing.T) {
 		// if all 5 replies are lost (1e-5 each).
 		got, _ := discoverOn(t, b, "--fast", "--retries", "4", "--timeout", "100ms", "10.77.0.0/24")
 		exactly(t, got, hosts, true)
+	})
+	t.Run("10% loss, and 5 ms more on one host in five", func(t *testing.T) {
+		// The final wait follows the replies: the delayed hosts raise it
+		// above the floor, so none of their late replies is lost.
+		for i, h := range hosts {
+			if err := b.SetLoss(h, 0.10); err != nil {
+				t.Fatal(err)
+			}
+			if i%5 == 0 {
+				if err := b.SetDelay(h, 5*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		defer func() {
+			for i, h := range hosts {
+				b.SetLoss(h, 0)
+				if i%5 == 0 {
+					b.SetDelay(h, 0)
+				}
+			}
+		}()
+		got, summary := discoverOn(t, b, "--fast", "--retries", "4", "--timeout", "100ms", "--names=false", "10.77.0.0/24")
+		exactly(t, got, hosts, false)
+		for _, h := range hosts[:1] {
+			if f := got[h.IP]; f.RTTms < 5 {
+				t.Errorf("%s is 5 ms away, but its reply time is %.2f ms", h.IP, f.RTTms)
+			}
+		}
+		t.Log(strings.TrimSpace(summary))
 	})
 	t.Run("hosts set down are not reported", func(t *testing.T) {
 		var up []testbed.Host
