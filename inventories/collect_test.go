@@ -74,6 +74,11 @@ func FuzzUnixParsers(f *testing.F) {
 		}
 		ParsePasswd(s)
 		ParseGroup(s)
+		for _, src := range append(ParseAptList(s), ParseDeb822Sources(s)...) {
+			if src.URI == "" || src.Suite == "" {
+				t.Fatalf("a source without a URI or suite: %+v", src)
+			}
+		}
 	})
 }
 

@@ -48,6 +48,9 @@ type Comparison struct {
 	// Work and Unit, when set, give a rate: Work units per run.
 	Work float64
 	Unit string
+	// Ratios lists the pairs {a, b} whose time ratio a/b is printed;
+	// empty means Sides[0] against each other side.
+	Ratios [][2]int
 }
 
 // Stats summarise one side's runs.
@@ -179,14 +182,23 @@ func (r Report) Print(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "   equal: yes, every run of every side: %s\n", summary(r.Stats[0].Output))
-	for i := 1; i < len(r.Stats); i++ {
-		a := r.Stats[i]
-		if len(a.Times) == 0 || a.Median <= 0 {
+	pairs := r.Ratios
+	if len(pairs) == 0 {
+		for i := 1; i < len(r.Stats); i++ {
+			pairs = append(pairs, [2]int{0, i})
+		}
+	}
+	for n, p := range pairs {
+		x, a := r.Stats[p[0]], r.Stats[p[1]]
+		if len(a.Times) == 0 || a.Median <= 0 || x.Median <= 0 {
 			continue
 		}
-		q := float64(r.Stats[0].Median) / float64(a.Median)
-		line := fmt.Sprintf("   %s / %s time: %.3f× (%.1f× faster)", r.Stats[0].Name, a.Name, q, 1/q)
-		if i == 1 && r.Goal > 0 {
+		q := float64(x.Median) / float64(a.Median)
+		line := fmt.Sprintf("   %s / %s time: %.3f× (%.1f× faster)", x.Name, a.Name, q, 1/q)
+		if q > 1 {
+			line = fmt.Sprintf("   %s / %s time: %.3f× (%.1f× slower)", x.Name, a.Name, q, q)
+		}
+		if n == 0 && r.Goal > 0 {
 			verdict := "met"
 			if !r.Met() {
 				verdict = "MISSED"

@@ -1,15 +1,19 @@
 //go:build linux
 
-// Command pushbench measures muster push beside parallel-scp +
-// parallel-ssh on the same test bed, in the same run: a 10 MB installer to
-// 200 SSH hosts, 50 at once, each side copying it, checking its SHA-256 and
-// running it. WinRM is measured by internal/winrmbench against pywinrm.
-// Needs root.
+// Command pushbench measures muster push beside parallel-ssh on the same
+// test bed, through internal/bench: a 10 MB installer to 200 SSH hosts, 50
+// at once, one SSH connection per host on both sides (parallel-ssh -I
+// streams the installer into the same session that checks its SHA-256 and
+// runs it), one try, the sides taking turns. What each side did is read
+// from the hosts' disks, not from its own report: the installer's digest
+// and the mark it leaves when it runs. WinRM is measured by
+// internal/winrmbench against pywinrm. Needs root.
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,11 +21,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"muster/internal/bench"
 	"muster/internal/testbed"
 	"muster/push"
 )
@@ -42,7 +45,7 @@ func run(bin string, nSSH, size, runs int) error {
 	if os.Geteuid() != 0 {
 		return errors.New("needs root (it builds a test bed)")
 	}
-	for _, tool := range []string{"parallel-ssh", "parallel-scp", "ssh", "curl"} {
+	for _, tool := range []string{"parallel-ssh", "ssh"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is not installed (make test-deps)", tool)
 		}
@@ -68,11 +71,10 @@ func run(bin string, nSSH, size, runs int) error {
 	payload := make([]byte, size)
 	rand.Read(payload)
 	head := "#!/bin/sh\necho installed > installed\nexit 0\n"
-	if err := os.WriteFile(inst, append([]byte(head), payload[len(head):]...), 0o644); err != nil {
+	installer := append([]byte(head), payload[len(head):]...)
+	if err := os.WriteFile(inst, installer, 0o644); err != nil {
 		return err
 	}
-	pw := filepath.Join(work, "password")
-	os.WriteFile(pw, []byte(testbed.SSHPassword), 0o600)
 	var sshList []string
 	for _, h := range b.LANHosts(0) {
 		sshList = append(sshList, h.IP)
@@ -85,93 +87,80 @@ func run(bin string, nSSH, size, runs int) error {
 			os.Remove(filepath.Join(h.Home, "installed"))
 		}
 	}
-	installed := func(hosts []testbed.Host, dir func(testbed.Host) string) int {
-		n := 0
-		for _, h := range hosts {
-			if _, err := os.Stat(filepath.Join(dir(h), "installed")); err == nil {
-				n++
-			}
-		}
-		return n
-	}
-	home := func(h testbed.Host) string { return h.Home }
 	sshOpts := "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i " + b.SSHKeyPath()
 
-	type result struct {
-		wall time.Duration
-		ok   int
+	// done reads, from every host's disk, whether the installer is there
+	// with its digest and ran: the output both sides are compared on.
+	want := sha256.Sum256(installer)
+	done := func(dir func(testbed.Host) string) string {
+		ok := 0
+		for _, h := range b.LANHosts(0) {
+			f, err := os.ReadFile(filepath.Join(dir(h), "agent.sh"))
+			_, ran := os.Stat(filepath.Join(h.Home, "installed"))
+			if err == nil && ran == nil && sha256.Sum256(f) == want {
+				ok++
+			}
+		}
+		return fmt.Sprintf("installer with its SHA-256 on disk and run on %d of %d hosts", ok, nSSH)
 	}
-	muster := func(args ...string) (result, error) {
+	remote := func(h testbed.Host) string { return filepath.Join(h.Home, "bench") }
+	musterSide := bench.Side{Name: "muster push", Run: func(ctx context.Context) (bench.Result, error) {
+		clean()
 		resp := filepath.Join(work, fmt.Sprintf("resp-%d.csv", time.Now().UnixNano()))
-		base := []string{bin, "push", "--user", testbed.SSHUser, "--password-file", pw, "--key", b.SSHKeyPath(),
+		cmd := b.Command(bin, "push", "-f", hostsFile, "-n", "50", "--user", testbed.SSHUser, "--key", b.SSHKeyPath(),
 			"--known-hosts", filepath.Join(work, "known_hosts"), "--remote-dir", "bench", "--command", "sh '{file}'", "--installer", inst,
-			"--response", resp, "--retries", "0"}
-		cmd := b.Command(append(base, args...)...)
+			"--response", resp, "--retries", "0")
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		wall := time.Since(start)
 		if err != nil {
-			return result{}, fmt.Errorf("muster push: %v\n%s", err, lastLines(string(out), 5))
+			return bench.Result{}, fmt.Errorf("muster push: %v\n%s", err, lastLines(string(out), 5))
 		}
-		recs, _ := push.ReadResponse(resp)
+		recs, err := push.ReadResponse(resp)
+		if err != nil {
+			return bench.Result{}, err
+		}
 		ok := 0
 		for _, r := range recs {
 			if r.Outcome == push.OK {
 				ok++
 			}
 		}
-		return result{wall, ok}, nil
-	}
-	psshSide := func() (result, error) {
+		got := done(remote)
+		if want := fmt.Sprintf("on %d of", ok); !strings.Contains(got, want) {
+			return bench.Result{}, fmt.Errorf("muster's response file says %d ok, the disks say: %s", ok, got)
+		}
+		return bench.Result{Elapsed: wall, Output: got}, nil
+	}}
+	psshSide := bench.Side{Name: "parallel-ssh -I", Run: func(ctx context.Context) (bench.Result, error) {
+		clean()
+		in, err := os.Open(inst)
+		if err != nil {
+			return bench.Result{}, err
+		}
+		defer in.Close()
+		script := fmt.Sprintf("mkdir -p bench && cat > bench/agent.sh && echo '%x  bench/agent.sh' | sha256sum -c --quiet && sh bench/agent.sh", want)
+		cmd := b.Command("parallel-ssh", "-I", "-h", hostsFile, "-l", testbed.SSHUser, "-p", "50", "-t", "0", "-x", sshOpts, script)
+		cmd.Stdin = in
 		start := time.Now()
-		steps := [][]string{
-			{"parallel-ssh", "-h", hostsFile, "-l", testbed.SSHUser, "-p", "50", "-x", sshOpts, "mkdir -p bench"},
-			{"parallel-scp", "-h", hostsFile, "-l", testbed.SSHUser, "-p", "50", "-x", sshOpts, inst, "bench/agent.sh"},
-			{"parallel-ssh", "-h", hostsFile, "-l", testbed.SSHUser, "-p", "50", "-x", sshOpts, "sha256sum bench/agent.sh && sh bench/agent.sh"},
+		out, err := cmd.CombinedOutput()
+		wall := time.Since(start)
+		if err != nil {
+			return bench.Result{}, fmt.Errorf("parallel-ssh: %v\n%s", err, lastLines(string(out), 5))
 		}
-		for _, s := range steps {
-			if out, err := b.Command(s...).CombinedOutput(); err != nil {
-				return result{}, fmt.Errorf("%s: %v\n%s", s[0], err, lastLines(string(out), 5))
-			}
-		}
-		return result{time.Since(start), installed(b.LANHosts(0), home)}, nil
+		return bench.Result{Elapsed: wall, Output: done(remote)}, nil
+	}}
+	rep, err := bench.Run(context.Background(), bench.Comparison{
+		Name:  fmt.Sprintf("push over SSH, %d hosts, 50 at once", nSSH),
+		Same:  fmt.Sprintf("the same %.0f MB installer to the same %d OpenSSH hosts, 50 at once, key auth, one SSH connection per host, copy + SHA-256 check + run, 1 try; output read from the hosts' disks; muster also checks host keys and fsyncs a response row per host", float64(size)/(1<<20), nSSH),
+		Sides: []bench.Side{musterSide, psshSide},
+		Runs:  runs, Goal: 0.5,
+	}, os.Stderr)
+	rep.Print(os.Stdout)
+	if err == nil && !strings.Contains(rep.Stats[0].Output, fmt.Sprintf("on %d of %d", nSSH, nSSH)) {
+		err = fmt.Errorf("not every host installed: %s", rep.Stats[0].Output)
 	}
-	median := func(f func() (result, error)) (result, error) {
-		var rs []result
-		for i := 0; i < runs; i++ {
-			clean()
-			r, err := f()
-			if err != nil {
-				return result{}, err
-			}
-			rs = append(rs, r)
-		}
-		sort.Slice(rs, func(i, j int) bool { return rs[i].wall < rs[j].wall })
-		return rs[len(rs)/2], nil
-	}
-
-	fmt.Fprintln(os.Stderr, "pushbench: muster push over SSH...")
-	m, err := median(func() (result, error) { return muster("-f", hostsFile, "-n", "50") })
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "pushbench: parallel-ssh + parallel-scp...")
-	p, err := median(psshSide)
-	if err != nil {
-		return err
-	}
-
-	mb := float64(size) / (1 << 20)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "push of a %.0f MB installer\tconcurrency\thosts ok\twall (median of %d)\tthroughput\tratio\ttarget\t\n", mb, runs)
-	verdict := "met"
-	ratio := float64(m.wall) / float64(p.wall)
-	if ratio > 0.5 {
-		verdict = "MISSED"
-	}
-	fmt.Fprintf(tw, "muster push (SSH, copy + SHA-256 + run)\t50\t%d/%d\t%v\t%.0f MB/s\t%.2f×\t≤0.5× %s\t\n", m.ok, nSSH, m.wall.Round(time.Millisecond), mb*float64(m.ok)/m.wall.Seconds(), ratio, verdict)
-	fmt.Fprintf(tw, "parallel-ssh mkdir + parallel-scp + parallel-ssh sha256sum && run\t50\t%d/%d\t%v\t%.0f MB/s\t\t\t\n", p.ok, nSSH, p.wall.Round(time.Millisecond), mb*float64(p.ok)/p.wall.Seconds())
-	return tw.Flush()
+	return err
 }
 
 func lastLines(s string, n int) string {

@@ -14,6 +14,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,11 +25,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"muster/internal/bench"
 	"muster/push"
 	"muster/push/shell"
 )
@@ -103,48 +104,42 @@ func run(bin, emu, sizes string, size, runs, conc int) error {
 	pool, _ := filepath.Abs(filepath.Join("internal", "winrmbench", "pool.py"))
 	remote := push.DefaultDirs["windows"] + `\` + filepath.Base(inst)
 
-	fmt.Printf("WinRM push of a %.0f MB installer, %d at once; same = same file and hosts, NTLM sealed over HTTP, one shell per host, upload.ps1 on stdin in 64 KiB chunks + hash.ps1 + install.ps1, 1 try, 20 s OperationTimeout (muster also fsyncs its response file)\n", float64(size)/(1<<20), conc)
+	failed := 0
 	for _, n := range counts {
 		hs := hosts[:n]
-		var mw, pw2 []time.Duration
-		mOK, pOK := n, n
-		for r := 0; r < runs; r++ {
-			sides := []string{"muster", "pywinrm"}
-			if r%2 == 1 {
-				sides = []string{"pywinrm", "muster"}
-			}
-			for _, side := range sides {
+		round := 0
+		side := func(name string, push func(r int) (time.Duration, error)) bench.Side {
+			return bench.Side{Name: name, Run: func(ctx context.Context) (bench.Result, error) {
 				clean(hs)
-				var d time.Duration
-				var err error
-				if side == "muster" {
-					d, err = musterSide(bin, work, hs, inst, pw, conc, r)
-				} else {
-					d, err = poolSide(pool, conf, hs, inst, digest, remote, conc, r)
-				}
+				round++
+				d, err := push(round)
 				if err != nil {
-					return fmt.Errorf("%d hosts, %s: %w", n, side, err)
+					return bench.Result{}, err
 				}
-				ok := installed(hs, remote, digest)
-				if side == "muster" {
-					mw, mOK = append(mw, d), min(mOK, ok)
-				} else {
-					pw2, pOK = append(pw2, d), min(pOK, ok)
-				}
-			}
+				return bench.Result{Elapsed: d, Output: fmt.Sprintf("installed, with the installer's SHA-256 on disk, on %d of %d hosts", installed(hs, remote, digest), n)}, nil
+			}}
 		}
-		fmt.Printf("  %3d hosts  muster   median %7v  spread %v–%v  installed and digest checked on %d/%d (worst run)\n", n, med(mw), minOf(mw), maxOf(mw), mOK, n)
-		fmt.Printf("  %3d hosts  pywinrm  median %7v  spread %v–%v  installed and digest checked on %d/%d (worst run)\n", n, med(pw2), minOf(pw2), maxOf(pw2), pOK, n)
-		if mOK != n || pOK != n {
-			fmt.Printf("  %3d hosts  no ratio: the sides did not both install on every host\n", n)
-			continue
+		rep, err := bench.Run(context.Background(), bench.Comparison{
+			Name: fmt.Sprintf("push over WinRM, %d emulated Windows hosts, %d at once", n, conc),
+			Same: fmt.Sprintf("the same %.0f MB installer to the same hosts (winrmemu, windows profile: PowerShell semantics, NTLM sealing required); NTLM with message encryption over HTTP; one shell per host; upload.ps1 fed on stdin in 64 KiB chunks, hash.ps1, install.ps1 with the same arguments; 1 try; 20 s OperationTimeout; output checked on disk; muster also fsyncs a response row per host, the pool writes nothing", float64(size)/(1<<20)),
+			Sides: []bench.Side{
+				side("muster push", func(r int) (time.Duration, error) { return musterSide(bin, work, hs, inst, pw, conc, r) }),
+				side("pywinrm pool", func(r int) (time.Duration, error) { return poolSide(pool, conf, hs, inst, digest, remote, conc, r) }),
+			},
+			Runs: runs, Goal: 0.30,
+		}, os.Stderr)
+		rep.Print(os.Stdout)
+		if err == nil && !strings.Contains(rep.Stats[0].Output, fmt.Sprintf("on %d of %d", n, n)) {
+			err = fmt.Errorf("not every host installed: %s", rep.Stats[0].Output)
 		}
-		ratio := float64(med(mw)) / float64(med(pw2))
-		verdict := "met"
-		if ratio > 0.3 {
-			verdict = "MISSED"
+		if err != nil {
+			fmt.Println("   FAILED:", err)
+			failed++
 		}
-		fmt.Printf("  %3d hosts  muster / pywinrm = %.2f× (target ≤ 0.30×: %s)\n", n, ratio, verdict)
+		fmt.Println()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d comparisons failed", failed)
 	}
 	return nil
 }
@@ -261,12 +256,3 @@ func poolSide(pool, conf string, hs []host, inst, digest, remote string, conc, r
 	}
 	return d, nil
 }
-
-func sorted(d []time.Duration) []time.Duration {
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s
-}
-func med(d []time.Duration) time.Duration   { return sorted(d)[len(d)/2].Round(time.Millisecond) }
-func minOf(d []time.Duration) time.Duration { return sorted(d)[0].Round(time.Millisecond) }
-func maxOf(d []time.Duration) time.Duration { return sorted(d)[len(d)-1].Round(time.Millisecond) }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"muster/inventories"
@@ -59,6 +60,7 @@ type SQLite struct {
 	kick    chan struct{}
 	done    chan struct{}
 	stopped chan struct{}
+	durable atomic.Bool
 }
 
 type contact struct {
@@ -168,8 +170,15 @@ func (s *SQLite) Contact(ctx context.Context, deviceID, userAgent string, now ti
 	if lastdate > 0 {
 		st.LastInventory = time.Unix(lastdate, 0)
 	}
+	c := contact{deviceID: deviceID, ua: userAgent, at: now.Unix()}
+	if s.durable.Load() {
+		if err := s.applyContacts(ctx, []contact{c}); err != nil {
+			return ContactState{}, fmt.Errorf("record contact of %s: %w", deviceID, err)
+		}
+		return st, nil
+	}
 	s.mu.Lock()
-	s.pending = append(s.pending, contact{deviceID: deviceID, ua: userAgent, at: now.Unix()})
+	s.pending = append(s.pending, c)
 	n := len(s.pending)
 	s.mu.Unlock()
 	if n >= 1000 {
@@ -207,7 +216,17 @@ func (s *SQLite) flush() {
 	if len(batch) == 0 {
 		return
 	}
-	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+	if err := s.applyContacts(context.Background(), batch); err != nil {
+		s.log.Error("store: could not record prolog contacts", "count", len(batch), "err", err)
+	}
+}
+
+// SetDurableContacts makes Contact commit each contact before it returns,
+// instead of batching them (see flush).
+func (s *SQLite) SetDurableContacts(on bool) { s.durable.Store(on) }
+
+func (s *SQLite) applyContacts(ctx context.Context, batch []contact) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.Prepare(`UPDATE devices SET
 			quality = CASE WHEN fidelity > 1
 				THEN ((?1 - lastcome) / 86400.0 + quality * fidelity) / (fidelity + 1)
@@ -225,9 +244,6 @@ func (s *SQLite) flush() {
 		}
 		return nil
 	})
-	if err != nil {
-		s.log.Error("store: could not record prolog contacts", "count", len(batch), "err", err)
-	}
 }
 
 func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {

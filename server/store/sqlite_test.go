@@ -182,3 +182,31 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		s.Close()
 	}
 }
+
+// With durable contacts, a contact is in the database when Contact returns:
+// no flush is needed for another connection to read it.
+func TestDurableContactsCommitAtOnce(t *testing.T) {
+	s := openTemp(t)
+	s.SetDurableContacts(true)
+	ctx := context.Background()
+	doc := sample(t)
+	t0 := time.Unix(1_800_000_000, 0)
+	if _, err := s.SaveInventory(ctx, doc.DeviceID, doc.Inventory, Meta{Received: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := s.Contact(ctx, doc.DeviceID, "ua", t0.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.Device(ctx, doc.DeviceID)
+		if err != nil || d.Fidelity != int64(1+i) || d.LastContact.Unix() != t0.Add(time.Duration(i)*time.Hour).Unix() {
+			t.Fatalf("after contact %d: fidelity %d, last contact %v (%v)", i, d.Fidelity, d.LastContact, err)
+		}
+	}
+	s.mu.Lock()
+	pending := len(s.pending)
+	s.mu.Unlock()
+	if pending != 0 {
+		t.Fatalf("%d contacts left pending", pending)
+	}
+}

@@ -1,10 +1,14 @@
-// Command ingestbench measures muster server's ingest against the real OCS
-// Inventory NG server on the same machine: K distinct full inventories
-// (shaped like the Debian agent's, 843 packages) and PROLOGs of registered
-// machines, at concurrency 1, 4 and 16, a new connection per request as
-// agents do. It prints both figures and the ratio. The OCS server is the one
-// scripts/ocs-reference.sh stands up on 127.0.0.1:8081; without it, only
-// muster's figures are printed.
+// Command ingestbench measures muster server's ingest beside the real OCS
+// Inventory NG server on the same machine, through internal/bench: the same
+// K full inventories (clones of the Debian agent's, 843 packages) and the
+// same P PROLOGs of registered machines go to each side at concurrency 1, 4
+// and 16, a new connection per request as agents do, the sides taking
+// turns. Before a ratio is printed, what each side stored is counted: the
+// devices and their software rows, and for PROLOGs the contacts recorded
+// (FIDELITY). PROLOGs are measured twice on muster's side: batched (its
+// default) and --durable-contacts (a commit per PROLOG, as OCS does). The
+// OCS server is the one scripts/ocs-reference.sh stands up on
+// 127.0.0.1:8081; without it, the comparison is refused.
 package main
 
 import (
@@ -13,15 +17,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"muster/internal/bench"
 	"muster/internal/fleet"
 	"muster/internal/loadgen"
 )
@@ -30,40 +32,36 @@ func main() {
 	var (
 		bin      = flag.String("muster", "bin/muster", "muster binary")
 		template = flag.String("template", "inventories/testdata/inventory.xml", "inventory to clone (a real agent's)")
-		k        = flag.Int("k", 200, "distinct full inventories per run against muster")
-		ocsK     = flag.Int("ocs-k", 24, "distinct full inventories per run against OCS (it does about 1-3 per second)")
-		prologs  = flag.Int("prologs", 3000, "PROLOGs per run")
+		k        = flag.Int("k", 32, "distinct full inventories per run, the same on both sides (OCS takes 1-3 per second)")
+		prologs  = flag.Int("prologs", 600, "PROLOGs per run, the same on every side")
+		runs     = flag.Int("runs", 3, "runs of each side per comparison")
 		ocsURL   = flag.String("ocs", "http://127.0.0.1:8081/ocsinventory", "the reference OCS server")
 		levels   = flag.String("c", "1,4,16", "concurrency levels")
-		noop     = flag.Bool("noop-server", false, "internal: serve a no-op HTTP handler on a free port and print it")
 	)
 	flag.Parse()
-	if *noop {
-		serveNoop()
-		return
-	}
-	if err := run(*bin, *template, *k, *ocsK, *prologs, *ocsURL, *levels); err != nil {
+	if err := run(*bin, *template, *k, *prologs, *runs, *ocsURL, *levels); err != nil {
 		fmt.Fprintln(os.Stderr, "ingestbench:", err)
 		os.Exit(1)
 	}
 }
 
+// target is one server under load, and how to read what it stored.
 type target struct {
 	name string
 	url  string
-	k    int
-	// count returns how many devices with the prefix were stored, or -1.
-	count func(prefix string) int
+	// stored returns the devices whose DEVICEID starts with prefix, and
+	// the software rows they hold.
+	stored func(prefix string) (devices, software int, err error)
+	// contacts returns the sum of FIDELITY over those devices.
+	contacts func(prefix string) (int, error)
 }
 
-type row struct {
-	workload string
-	c        int
-	res      map[string]loadgen.Result
-}
-
-func run(bin, tmplPath string, k, ocsK, prologs int, ocsURL, levels string) error {
+func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels string) error {
 	tmpl, err := fleet.Load(tmplPath)
+	if err != nil {
+		return err
+	}
+	light, err := fleet.Load("inventories/testdata/inventory-nosoftware.xml")
 	if err != nil {
 		return err
 	}
@@ -75,55 +73,27 @@ func run(bin, tmplPath string, k, ocsK, prologs int, ocsURL, levels string) erro
 		}
 		cs = append(cs, c)
 	}
-	data, err := os.MkdirTemp("", "ingestbench-")
+	if !reachable(ocsURL) {
+		return fmt.Errorf("the OCS reference server does not answer at %s: run 'sudo scripts/ocs-reference.sh up' (no ratio without its anchor)", ocsURL)
+	}
+	ocs := target{name: "ocs", url: ocsURL, stored: ocsStored, contacts: ocsContacts}
+	batched, stop1, err := startMuster(bin, "muster")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(data)
-	mu, stop, err := startMuster(bin, data)
+	defer stop1()
+	durable, stop2, err := startMuster(bin, "muster durable", "--durable-contacts")
 	if err != nil {
 		return err
 	}
-	defer stop()
-	mu.k = k
-	targets := []target{mu}
-	if reachable(ocsURL) {
-		targets = append(targets, target{name: "ocs", url: ocsURL, k: ocsK, count: ocsCount})
-	} else {
-		fmt.Printf("OCS reference server not answering at %s: run 'sudo scripts/ocs-reference.sh up' for the ratio.\n\n", ocsURL)
-	}
+	defer stop2()
 	ctx := context.Background()
-	floorURL, stopFloor, err := startNoop()
-	if err != nil {
-		return err
-	}
-	defer stopFloor()
-	targets = append(targets, target{name: "floor", url: floorURL})
-	run := time.Now().Unix() % 100000
-	var rows []row
-	stored := map[string]int{}
-	for _, t := range targets {
-		if t.name == "floor" {
-			// The wire's own cost: the same PROLOG load against a handler
-			// that does nothing, in its own process. No server can beat it.
-			for _, c := range cs {
-				pb := make([][]byte, prologs)
-				for i := range pb {
-					pb[i] = fleet.Prolog("floor", i%200)
-				}
-				rows = addRow(rows, "prolog", c, t.name, loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: c}, pb))
-			}
-			continue
-		}
-		// Warm up: one seed machine (software dictionaries), and 200
-		// registered machines for the PROLOG runs.
-		seedPrefix := fmt.Sprintf("seed%05d-", run)
-		loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: 1}, [][]byte{tmpl.Body(seedPrefix, 0)})
-		light, err := fleet.Load("inventories/testdata/inventory-nosoftware.xml")
-		if err != nil {
-			return err
-		}
-		regPrefix := fmt.Sprintf("reg%05d-", run)
+	runID := time.Now().Unix() % 100000
+	regPrefix := fmt.Sprintf("reg%05d-", runID)
+	for _, t := range []target{batched, durable, ocs} {
+		// Warm up as a live server is: one seed machine (OCS's software
+		// dictionaries), and 200 registered machines for the PROLOGs.
+		loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: 1}, [][]byte{tmpl.Body(fmt.Sprintf("seed%05d-", runID), 0)})
 		var reg [][]byte
 		for i := 0; i < 200; i++ {
 			reg = append(reg, light.Body(regPrefix, i))
@@ -131,123 +101,123 @@ func run(bin, tmplPath string, k, ocsK, prologs int, ocsURL, levels string) erro
 		if r := loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: 4}, reg); r.Failed > 0 {
 			return fmt.Errorf("%s: registering machines: %s", t.name, r.FirstError)
 		}
-		for _, c := range cs {
-			fmt.Fprintf(os.Stderr, "%s: full inventories at C=%d...\n", t.name, c)
-			prefix := fmt.Sprintf("b%05d%s%02d-", run, t.name[:1], c)
-			bodies := make([][]byte, t.k)
-			for i := range bodies {
-				bodies[i] = tmpl.Body(prefix, i)
-			}
-			warm := make([][]byte, 4*c)
-			for i := range warm {
-				warm[i] = fleet.Prolog(regPrefix, i%200)
-			}
-			loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: c}, warm)
-			r := loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: c}, bodies)
-			stored[t.name+fmt.Sprint(c)] = t.count(prefix)
-			rows = addRow(rows, "full", c, t.name, r)
-
-			fmt.Fprintf(os.Stderr, "%s: prologs at C=%d...\n", t.name, c)
-			pb := make([][]byte, prologs)
-			for i := range pb {
-				pb[i] = fleet.Prolog(regPrefix, i%200)
-			}
-			rows = addRow(rows, "prolog", c, t.name, loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: c}, pb))
-		}
 	}
-	print(rows, len(targets) > 2)
-	// Acknowledged is not stored: say what each server really kept.
-	fmt.Println()
-	for _, r := range rows {
-		if r.workload != "full" {
-			continue
+	failed := 0
+	serial := 0
+	for _, c := range cs {
+		full := func(t target) bench.Side {
+			return bench.Side{Name: t.name, Run: func(ctx context.Context) (bench.Result, error) {
+				serial++
+				prefix := fmt.Sprintf("b%05d-%d-", runID, serial)
+				bodies := make([][]byte, k)
+				for i := range bodies {
+					bodies[i] = tmpl.Body(prefix, i)
+				}
+				r := loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: c}, bodies)
+				devs, soft, err := t.stored(prefix)
+				if err != nil {
+					return bench.Result{}, err
+				}
+				return bench.Result{Elapsed: r.Wall, Output: fmt.Sprintf("%d of %d acknowledged; %d devices stored with %d software rows%s", r.OK, k, devs, soft, firstError(r))}, nil
+			}}
 		}
-		for _, name := range []string{"muster", "ocs"} {
-			if name == "ocs" && len(targets) < 3 {
-				continue
-			}
-			res, ok := r.res[name]
-			if !ok {
-				continue
-			}
-			n := stored[name+fmt.Sprint(r.c)]
-			switch {
-			case n < 0:
-				fmt.Printf("%s C=%d: %d acknowledged, stored count unavailable\n", name, r.c, res.OK)
-			case n != res.OK:
-				fmt.Printf("%s C=%d: %d acknowledged but %d stored: DATA LOSS\n", name, r.c, res.OK, n)
-			default:
-				fmt.Printf("%s C=%d: %d acknowledged, %d stored\n", name, r.c, res.OK, n)
-			}
+		fmt.Fprintf(os.Stderr, "ingestbench: full inventories at C=%d...\n", c)
+		rep, err := bench.Run(ctx, bench.Comparison{
+			Name:  fmt.Sprintf("ingest, full inventories, C=%d", c),
+			Same:  fmt.Sprintf("the same %d new machines' full inventories (337 KB XML, 843 packages each) per run, C=%d clients, a connection per request; both commit each inventory before answering (SQLite synchronous=FULL; MariaDB InnoDB flush at commit); output: acknowledged, devices and software rows stored", k, c),
+			Sides: []bench.Side{full(batched), full(ocs)},
+			Runs:  runs, Work: float64(k), Unit: "inventories",
+		}, os.Stderr)
+		rep.Print(os.Stdout)
+		if err != nil {
+			fmt.Println("   FAILED:", err)
+			failed++
 		}
+		fmt.Println()
+
+		prolog := func(t target) bench.Side {
+			return bench.Side{Name: t.name, Run: func(ctx context.Context) (bench.Result, error) {
+				before, err := t.contacts(regPrefix)
+				if err != nil {
+					return bench.Result{}, err
+				}
+				pb := make([][]byte, prologs)
+				for i := range pb {
+					pb[i] = fleet.Prolog(regPrefix, i%200)
+				}
+				r := loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: c}, pb)
+				// A batched side records its contacts within 500 ms of the
+				// answer: read until they are all there, within 10 s.
+				var after int
+				for deadline := time.Now().Add(10 * time.Second); ; {
+					if after, err = t.contacts(regPrefix); err != nil {
+						return bench.Result{}, err
+					}
+					if after-before >= r.OK || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				return bench.Result{Elapsed: r.Wall, Output: fmt.Sprintf("%d of %d acknowledged; %d contacts recorded%s", r.OK, prologs, after-before, firstError(r))}, nil
+			}}
+		}
+		fmt.Fprintf(os.Stderr, "ingestbench: PROLOGs at C=%d...\n", c)
+		rep, err = bench.Run(ctx, bench.Comparison{
+			Name:   fmt.Sprintf("ingest, PROLOG, C=%d", c),
+			Same:   fmt.Sprintf("the same %d PROLOGs of 200 known machines per run, C=%d clients, a connection per request; output: acknowledged and contacts (FIDELITY) recorded. OCS and \"muster durable\" commit each contact before answering; \"muster\" (the default) answers first and commits contacts in batches within 500 ms", prologs, c),
+			Sides:  []bench.Side{prolog(batched), prolog(ocs), prolog(durable)},
+			Ratios: [][2]int{{0, 1}, {2, 1}, {0, 2}},
+			Runs:   runs, Work: float64(prologs), Unit: "PROLOGs",
+		}, os.Stderr)
+		rep.Print(os.Stdout)
+		if err != nil {
+			fmt.Println("   FAILED:", err)
+			failed++
+		}
+		fmt.Println()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d comparisons failed", failed)
 	}
 	return nil
 }
 
-// ocsCount counts the OCS server's hardware rows for a prefix, through the
-// mysql client as root (the reference script's set-up), or -1.
-func ocsCount(prefix string) int {
-	out, err := exec.Command("mysql", "-N", "-B", "ocsweb", "-e",
-		fmt.Sprintf("SELECT COUNT(*) FROM hardware WHERE DEVICEID LIKE '%s%%'", prefix)).Output()
+func firstError(r loadgen.Result) string {
+	if r.FirstError == "" {
+		return ""
+	}
+	return "; first error: " + r.FirstError
+}
+
+// mysql runs one query against the OCS database as root (the reference
+// script's set-up) and reads one number.
+func mysql(query string) (int, error) {
+	out, err := exec.Command("mysql", "-N", "-B", "ocsweb", "-e", query).Output()
 	if err != nil {
-		return -1
+		return 0, fmt.Errorf("mysql %q: %w", query, err)
 	}
 	var n int
-	if _, err := fmt.Sscan(string(out), &n); err != nil {
-		return -1
+	s := strings.TrimSpace(string(out))
+	if s == "NULL" {
+		return 0, nil
 	}
-	return n
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		return 0, fmt.Errorf("mysql %q: %q", query, out)
+	}
+	return n, nil
 }
 
-func addRow(rows []row, w string, c int, name string, r loadgen.Result) []row {
-	for i := range rows {
-		if rows[i].workload == w && rows[i].c == c {
-			rows[i].res[name] = r
-			return rows
-		}
+func ocsStored(prefix string) (int, int, error) {
+	devs, err := mysql(fmt.Sprintf("SELECT COUNT(*) FROM hardware WHERE DEVICEID LIKE '%s%%'", prefix))
+	if err != nil {
+		return 0, 0, err
 	}
-	return append(rows, row{workload: w, c: c, res: map[string]loadgen.Result{name: r}})
+	soft, err := mysql(fmt.Sprintf("SELECT COUNT(*) FROM software s JOIN hardware h ON s.HARDWARE_ID = h.ID WHERE h.DEVICEID LIKE '%s%%'", prefix))
+	return devs, soft, err
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
-
-func print(rows []row, withOCS bool) {
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	if withOCS {
-		fmt.Fprintln(tw, "workload\tC\tmuster/s\tp50 ms\tp99 ms\tfailed\tOCS/s\tp50 ms\tp99 ms\tfailed\tratio\ttarget\tno-op floor/s\t")
-	} else {
-		fmt.Fprintln(tw, "workload\tC\tmuster/s\tp50 ms\tp99 ms\tfailed\t")
-	}
-	for _, r := range rows {
-		m := r.res["muster"]
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%d\t", r.workload, r.c, m.Rate(), ms(m.P50), ms(m.P99), m.Failed)
-		if o, ok := r.res["ocs"]; ok {
-			want := 10.0
-			if r.workload == "prolog" {
-				want = 20
-			}
-			ratio := m.Rate() / o.Rate()
-			verdict := "met"
-			if ratio < want {
-				verdict = "MISSED"
-			}
-			fmt.Fprintf(tw, "%.2f\t%s\t%s\t%d\t%.1f×\t≥%.0f× %s\t", o.Rate(), ms(o.P50), ms(o.P99), o.Failed, ratio, want, verdict)
-			if f, ok := r.res["floor"]; ok {
-				fmt.Fprintf(tw, "%.0f (%.1f× OCS)\t", f.Rate(), f.Rate()/o.Rate())
-			} else {
-				fmt.Fprint(tw, "\t")
-			}
-		}
-		fmt.Fprintln(tw)
-	}
-	tw.Flush()
-	for _, r := range rows {
-		for name, res := range r.res {
-			if res.FirstError != "" {
-				fmt.Printf("%s %s C=%d first error: %s\n", name, r.workload, r.c, res.FirstError)
-			}
-		}
-	}
+func ocsContacts(prefix string) (int, error) {
+	return mysql(fmt.Sprintf("SELECT COALESCE(SUM(FIDELITY), 0) FROM hardware WHERE DEVICEID LIKE '%s%%'", prefix))
 }
 
 func reachable(url string) bool {
@@ -260,8 +230,13 @@ func reachable(url string) bool {
 	return true
 }
 
-func startMuster(bin, data string) (target, func(), error) {
-	cmd := exec.Command(bin, "-o", "json", "--log-level", "warn", "server", "--listen", "127.0.0.1:0", "--data-dir", data)
+func startMuster(bin, name string, extra ...string) (target, func(), error) {
+	data, err := os.MkdirTemp("", "ingestbench-")
+	if err != nil {
+		return target{}, nil, err
+	}
+	args := append([]string{"-o", "json", "--log-level", "warn", "server", "--listen", "127.0.0.1:0", "--data-dir", data}, extra...)
+	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return target{}, nil, err
@@ -270,7 +245,7 @@ func startMuster(bin, data string) (target, func(), error) {
 	if err := cmd.Start(); err != nil {
 		return target{}, nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait() }
+	stop := func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(data) }
 	sc := bufio.NewScanner(out)
 	var js strings.Builder
 	for sc.Scan() {
@@ -285,54 +260,61 @@ func startMuster(bin, data string) (target, func(), error) {
 		return target{}, nil, fmt.Errorf("muster server did not start: %q", js.String())
 	}
 	base := "http://" + ready.Listen
-	count := func(prefix string) int {
-		req, _ := http.NewRequest("GET", base+"/api/v1/devices", nil)
+	get := func(path string, v any) error {
+		req, _ := http.NewRequest("GET", base+path, nil)
 		req.Header.Set("Authorization", "Bearer "+ready.API_Token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return -2
+			return err
 		}
 		defer resp.Body.Close()
-		var devs []struct{ DeviceID string }
-		json.NewDecoder(resp.Body).Decode(&devs)
-		n := 0
-		for _, d := range devs {
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		return json.NewDecoder(resp.Body).Decode(v)
+	}
+	type device struct {
+		ID       int64
+		DeviceID string
+		Fidelity int
+	}
+	devices := func(prefix string) ([]device, error) {
+		var all []device
+		if err := get("/api/v1/devices", &all); err != nil {
+			return nil, err
+		}
+		var mine []device
+		for _, d := range all {
 			if strings.HasPrefix(d.DeviceID, prefix) {
-				n++
+				mine = append(mine, d)
 			}
 		}
-		return n
+		return mine, nil
 	}
-	return target{name: "muster", url: ready.URL, count: count}, stop, nil
-}
-
-func serveNoop() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	stored := func(prefix string) (int, int, error) {
+		devs, err := devices(prefix)
+		if err != nil {
+			return 0, 0, err
+		}
+		soft := 0
+		for _, d := range devs {
+			var detail struct {
+				Inventory struct{ Softwares []json.RawMessage }
+			}
+			if err := get(fmt.Sprintf("/api/v1/devices/%d", d.ID), &detail); err != nil {
+				return 0, 0, err
+			}
+			soft += len(detail.Inventory.Softwares)
+		}
+		return len(devs), soft, nil
 	}
-	fmt.Println(ln.Addr())
-	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Write([]byte("ok"))
-	}))
-}
-
-func startNoop() (string, func(), error) {
-	cmd := exec.Command(os.Args[0], "-noop-server")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
+	contacts := func(prefix string) (int, error) {
+		devs, err := devices(prefix)
+		sum := 0
+		for _, d := range devs {
+			sum += d.Fidelity
+		}
+		return sum, err
 	}
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait() }
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() {
-		stop()
-		return "", nil, fmt.Errorf("no-op server did not start")
-	}
-	return "http://" + sc.Text() + "/", stop, nil
+	return target{name: name, url: ready.URL, stored: stored, contacts: contacts}, stop, nil
 }
