@@ -62,18 +62,19 @@ fuzz:
 	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
 	done
 
-# Comparative benchmarks: muster beside its anchor, measured in the same run.
-# As root, the real OCS server is stood up on 127.0.0.1:8081 for the ratio.
+# Comparative benchmarks through internal/bench: each prints what "the same
+# work" means, both sides' medians and spread, the equality check, then the
+# ratio. Every one runs; the target fails at the end if any did (unequal
+# work, a side that failed). As root the real OCS server is stood up on
+# 127.0.0.1:8081 as the ingest anchor, and the namespace bed is built.
 bench: build test-deps
-	@if [ "$$(id -u)" = 0 ]; then ./scripts/ocs-reference.sh up; \
-	 else echo "bench: not root, so no OCS reference server: muster's figures only"; fi
-	$(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN)
-	$(GO) run ./internal/agentbench -muster $(BIN)
-	$(GO) run ./internal/packagebench -muster $(BIN)
-	$(GO) run ./internal/winrmbench -muster $(BIN)
-	@if [ "$$(id -u)" = 0 ]; then $(GO) run ./internal/discoverbench -muster $(BIN) && \
-	   $(GO) run ./internal/pushbench -muster $(BIN); \
-	 else echo "bench: not root, so no test bed: discover and push benchmarks skipped"; fi
+	@test "$$(id -u)" = 0 || { echo "bench: needs root (the OCS server, the test bed)"; exit 1; }
+	./scripts/ocs-reference.sh up
+	@failed=0; echo "## ingestbench"; $(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN) || failed=1; \
+	./scripts/ocs-reference.sh down; \
+	for b in ./internal/agentbench ./internal/packagebench ./internal/winrmbench ./internal/discoverbench ./internal/pushbench; do \
+	  echo "## $$b"; $(GO) run $$b -muster $(BIN) || { echo "## $$b FAILED"; failed=$$((failed+1)); }; \
+	done; test $$failed = 0
 
 clean:
 	rm -rf bin

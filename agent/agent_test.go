@@ -14,7 +14,7 @@ import (
 	"muster/server/store"
 )
 
-func musterServer(t *testing.T, cfg server.Config) (*httptest.Server, *store.SQLite) {
+func musterServer(t *testing.T, cfg server.Config) (*httptest.Server, *store.DB) {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), store.FileName), nil)
 	if err != nil {

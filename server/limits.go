@@ -163,6 +163,17 @@ type limitedConn struct {
 	once sync.Once
 }
 
+var _ io.ReaderFrom = (*limitedConn)(nil)
+
+// ReadFrom lets net/http hand files to the kernel (sendfile) as it does on
+// a bare TCP connection: package fragments go out without a copy.
+func (c *limitedConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
 func (c *limitedConn) Close() error {
 	c.once.Do(func() {
 		c.l.mu.Lock()

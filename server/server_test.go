@@ -19,7 +19,7 @@ const unixUA = "OCS-NG_unified_unix_agent_v2.10.0"
 
 type testServer struct {
 	*httptest.Server
-	store *store.SQLite
+	store *store.DB
 	token string
 	now   time.Time
 }

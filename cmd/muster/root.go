@@ -68,8 +68,10 @@ func (a *app) root() *cobra.Command {
 		Long: `muster inventories, discovers and deploys to a fleet of machines.
 
 Its communication server speaks the OCS Inventory NG agent protocol, so stock
-OCS agents (Unix and Windows) inventory into it unchanged, and it keeps
-everything in an embedded SQLite database.
+OCS agents (Unix and Windows) inventory into it unchanged. It keeps its
+records in an embedded SQLite database in --data-dir, or in PostgreSQL with
+--database postgres://… (best given as MUSTER_DATABASE, which keeps the
+password off the command line).
 
 Every flag can also come from the environment (MUSTER_<KEY>, shown in each
 flag's help) or from a config file (--config, YAML or INI), with the
@@ -91,11 +93,13 @@ keys of a command's flags sit under its name:
 	pf.String("config", "", "config file (.yaml, .yml, .json, .toml or .ini)")
 	pf.StringP("output", "o", "text", "output format: text or json (discover also csv)")
 	pf.String("log-level", "info", "log level: debug, info, warn or error")
-	pf.String("data-dir", defaultDataDir(), "directory of the server's database")
+	pf.String("data-dir", defaultDataDir(), "directory of the server's database, packages and keys")
+	pf.String("database", "", "the server's database: empty for SQLite in --data-dir, or postgres://USER@HOST:PORT/DB?sslmode=… for PostgreSQL")
 	a.bind(pf, "config", "config")
 	a.bind(pf, "output", "output")
 	a.bind(pf, "log-level", "log-level")
 	a.bind(pf, "data-dir", "data-dir")
+	a.bind(pf, "database", "database")
 	root.AddCommand(a.serverCmd(), a.inventoryCmd(), a.discoverCmd(), a.pushCmd(), a.agentCmd(), a.networkCmd(), a.packageCmd())
 	return root
 }

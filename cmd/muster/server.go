@@ -20,7 +20,10 @@ import (
 	"muster/server/store"
 )
 
-func (a *app) openStore() (*store.SQLite, error) {
+func (a *app) openStore() (*store.DB, error) {
+	if db := a.v.GetString("database"); db != "" {
+		return store.OpenURL(db, a.log)
+	}
 	return store.Open(filepath.Join(a.dataDir(), store.FileName), a.log)
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"muster/internal/pgtest"
 	"muster/internal/testenv"
 	"muster/inventories"
 	"muster/server/store"
@@ -87,10 +88,17 @@ func sameMachine(t *testing.T, got *inventories.Inventory, want *inventories.Inv
 
 var checksumRe = regexp.MustCompile(`msg="inventory stored".* checksum=(\d+)`)
 
+// The real agent against the server on each store: embedded SQLite, and a
+// real PostgreSQL the test starts.
 func TestRealOCSAgentInventoriesIntoServer(t *testing.T) {
 	agent := testenv.Tool(t, "ocsinventory-agent")
+	t.Run("sqlite", func(t *testing.T) { realOCSAgentInventories(t, agent) })
+	t.Run("postgres", func(t *testing.T) { realOCSAgentInventories(t, agent, "--database", pgtest.Start(t)) })
+}
+
+func realOCSAgentInventories(t *testing.T, agent string, db ...string) {
 	data := t.TempDir()
-	srv := startServer(t, data)
+	srv := startServer(t, data, db...)
 	state := t.TempDir()
 	for i := 0; i < 2; i++ {
 		runAgent(t, agent, "--server", srv.URL, "--nolocal", "--basevardir="+state, "--force")
@@ -106,7 +114,7 @@ func TestRealOCSAgentInventoriesIntoServer(t *testing.T) {
 		t.Fatalf("checksums of the two runs: %v (want all bits, then a delta)\n%s", sums, srv.Stderr)
 	}
 
-	out, _ := muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)
+	out, _ := muster(t, false, append([]string{"inventory", "list", "-o", "json", "--data-dir", data}, db...)...)
 	var devs []store.Device
 	if err := json.Unmarshal([]byte(out), &devs); err != nil {
 		t.Fatalf("list -o json: %v\n%s", err, out)

@@ -109,7 +109,7 @@ func run(bin string, nSSH, size, runs int) error {
 		resp := filepath.Join(work, fmt.Sprintf("resp-%d.csv", time.Now().UnixNano()))
 		cmd := b.Command(bin, "push", "-f", hostsFile, "-n", "50", "--user", testbed.SSHUser, "--key", b.SSHKeyPath(),
 			"--known-hosts", filepath.Join(work, "known_hosts"), "--remote-dir", "bench", "--command", "sh '{file}'", "--installer", inst,
-			"--response", resp, "--retries", "0")
+			"--response", resp, "--retries", "0", "--cleanup=false")
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		wall := time.Since(start)
@@ -152,7 +152,7 @@ func run(bin string, nSSH, size, runs int) error {
 	}}
 	rep, err := bench.Run(context.Background(), bench.Comparison{
 		Name:  fmt.Sprintf("push over SSH, %d hosts, 50 at once", nSSH),
-		Same:  fmt.Sprintf("the same %.0f MB installer to the same %d OpenSSH hosts, 50 at once, key auth, one SSH connection per host, copy + SHA-256 check + run, 1 try; output read from the hosts' disks; muster also checks host keys and fsyncs a response row per host", float64(size)/(1<<20), nSSH),
+		Same:  fmt.Sprintf("the same %.0f MB installer to the same %d OpenSSH hosts, 50 at once, key auth, one SSH connection per host, copy + SHA-256 check + run, 1 try, the installer left in place; output read from the hosts' disks; muster also checks host keys and fsyncs a response row per host", float64(size)/(1<<20), nSSH),
 		Sides: []bench.Side{musterSide, psshSide},
 		Runs:  runs, Goal: 0.5,
 	}, os.Stderr)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -10,7 +12,7 @@ import (
 // A bound device moves or unbinds only with its own secret (issue 13:
 // rebinding with another client's code, and deactivation by DEVICEID
 // alone, were open to anyone).
-func TestActivationBindsOnce(t *testing.T) {
+func testActivationBindsOnce(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
@@ -55,5 +57,51 @@ func TestActivationBindsOnce(t *testing.T) {
 		if got := owner(); got != st.then {
 			t.Fatalf("%s: owner %q, want %q", st.what, got, st.then)
 		}
+	}
+}
+
+// Sixteen activations of one new device at once, each with its own secret
+// (agents racing, or replicas answering them): one binds, the others are
+// refused, and the device keeps the winner's secret.
+func testConcurrentActivationsBindOnce(t *testing.T, openTemp func(*testing.T) *DB) {
+	s := openTemp(t)
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	c, err := s.AddClient(ctx, "ACME", "AAAAAAAAAA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := "race-2026-01-01-00-00-00"
+	const n = 16
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Activate(ctx, c.Code, dev, Binding{Next: fmt.Sprintf("secret-%d", i)}, now)
+		}()
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("activations %d and %d both bound the device", won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, ErrBound):
+			t.Fatalf("activation %d: %v, want success or ErrBound", i, err)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no activation bound the device")
+	}
+	// Only the winner's secret moves it now.
+	if err := s.Deactivate(ctx, dev, fmt.Sprintf("secret-%d", (won+1)%n)); !errors.Is(err, ErrBound) {
+		t.Fatalf("a loser's secret: %v, want ErrBound", err)
+	}
+	if err := s.Deactivate(ctx, dev, fmt.Sprintf("secret-%d", won)); err != nil {
+		t.Fatalf("the winner's secret: %v", err)
 	}
 }

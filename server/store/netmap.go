@@ -52,7 +52,7 @@ type Subnet struct {
 }
 
 // Option returns a server option, or "" when unset.
-func (s *SQLite) Option(ctx context.Context, name string) (string, error) {
+func (s *DB) Option(ctx context.Context, name string) (string, error) {
 	var v string
 	err := s.r.QueryRowContext(ctx, `SELECT value FROM options WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -62,7 +62,7 @@ func (s *SQLite) Option(ctx context.Context, name string) (string, error) {
 }
 
 // SetOption sets a server option ("" removes it: back to the default).
-func (s *SQLite) SetOption(ctx context.Context, name, value string) error {
+func (s *DB) SetOption(ctx context.Context, name, value string) error {
 	if value == "" {
 		_, err := s.w.ExecContext(ctx, `DELETE FROM options WHERE name = ?`, name)
 		return err
@@ -72,7 +72,7 @@ func (s *SQLite) SetOption(ctx context.Context, name, value string) error {
 }
 
 // Options returns every option set.
-func (s *SQLite) Options(ctx context.Context) (map[string]string, error) {
+func (s *DB) Options(ctx context.Context) (map[string]string, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT name, value FROM options`)
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func scanElection(sc scanner) (Election, error) {
 }
 
 // ElectionOf returns a device's standing (Mode -1: none).
-func (s *SQLite) ElectionOf(ctx context.Context, deviceID string) (Election, error) {
+func (s *DB) ElectionOf(ctx context.Context, deviceID string) (Election, error) {
 	e, err := scanElection(s.r.QueryRowContext(ctx, `SELECT `+electionColumns+` FROM devices d LEFT JOIN ipdiscover i ON i.device_id = d.id WHERE d.deviceid = ?`, deviceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Election{}, fmt.Errorf("device %s: %w", deviceID, ErrNotFound)
@@ -109,7 +109,7 @@ func (s *SQLite) ElectionOf(ctx context.Context, deviceID string) (Election, err
 }
 
 // Elected returns the elected devices (mode 1 and 2), by subnet.
-func (s *SQLite) Elected(ctx context.Context) (map[string][]Election, error) {
+func (s *DB) Elected(ctx context.Context) (map[string][]Election, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+electionColumns+` FROM devices d JOIN ipdiscover i ON i.device_id = d.id WHERE i.mode IN (1, 2) ORDER BY i.since, d.id`)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (s *SQLite) Elected(ctx context.Context) (map[string][]Election, error) {
 }
 
 // SetElection sets a device's standing; mode -1 removes it.
-func (s *SQLite) SetElection(ctx context.Context, deviceID string, mode int, subnet string, now time.Time) error {
+func (s *DB) SetElection(ctx context.Context, deviceID string, mode int, subnet string, now time.Time) error {
 	var id int64
 	if err := s.w.QueryRowContext(ctx, `SELECT id FROM devices WHERE deviceid = ?`, deviceID).Scan(&id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -146,8 +146,8 @@ func (s *SQLite) SetElection(ctx context.Context, deviceID string, mode int, sub
 
 // ReplaceElection moves victim's election on subnet to deviceID, in one
 // transaction.
-func (s *SQLite) ReplaceElection(ctx context.Context, victim, deviceID, subnet string, now time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) ReplaceElection(ctx context.Context, victim, deviceID, subnet string, now time.Time) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM ipdiscover WHERE device_id = (SELECT id FROM devices WHERE deviceid = ?) AND mode = 1`, victim); err != nil {
 			return err
 		}
@@ -160,9 +160,9 @@ func (s *SQLite) ReplaceElection(ctx context.Context, victim, deviceID, subnet s
 // RecordScan stores what an elected agent found on its subnet: one netmap
 // row per MAC (IP, name and vendor updated, first seen kept), and the
 // subnet's last scan.
-func (s *SQLite) RecordScan(ctx context.Context, deviceID, subnet, mask string, hosts []inventories.DiscoveredHost, vendor func(mac string) string, now time.Time) (int, error) {
+func (s *DB) RecordScan(ctx context.Context, deviceID, subnet, mask string, hosts []inventories.DiscoveredHost, vendor func(mac string) string, now time.Time) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var id sql.NullInt64 // no device: a one-off report (muster discover --report)
 		if deviceID != "" {
 			if err := tx.QueryRowContext(ctx, `SELECT id FROM devices WHERE deviceid = ?`, deviceID).Scan(&id); err != nil {
@@ -193,14 +193,11 @@ func (s *SQLite) RecordScan(ctx context.Context, deviceID, subnet, mask string, 
 	return n, err
 }
 
-// knownMACs is every MAC of an inventoried machine.
-const knownMACs = `SELECT DISTINCT lower(json_extract(j.value, '$.macaddr')) FROM sections s, json_each(s.data) j WHERE s.section = 'NETWORKS'`
-
 // Netmap lists the devices seen, optionally only the unknown ones or one
 // subnet's.
-func (s *SQLite) Netmap(ctx context.Context, unknownOnly bool, subnet string) ([]NetmapEntry, error) {
+func (s *DB) Netmap(ctx context.Context, unknownOnly bool, subnet string) ([]NetmapEntry, error) {
 	q := `SELECT n.mac, n.ip, n.mask, n.subnet, n.name, n.vendor, n.first_seen, n.last_seen, COALESCE(d.deviceid, ''),
-		n.mac NOT IN (` + knownMACs + `) FROM netmap n LEFT JOIN devices d ON d.id = n.seen_by WHERE (? = '' OR n.subnet = ?) ORDER BY n.subnet, n.ip`
+		n.mac NOT IN (` + s.d.knownMACs + `) FROM netmap n LEFT JOIN devices d ON d.id = n.seen_by WHERE (? = '' OR n.subnet = ?) ORDER BY n.subnet, n.ip`
 	rows, err := s.r.QueryContext(ctx, q, subnet, subnet)
 	if err != nil {
 		return nil, err
@@ -223,7 +220,7 @@ func (s *SQLite) Netmap(ctx context.Context, unknownOnly bool, subnet string) ([
 }
 
 // Subnets sums up every subnet with an elected agent, a scan or a schedule.
-func (s *SQLite) Subnets(ctx context.Context) ([]Subnet, error) {
+func (s *DB) Subnets(ctx context.Context) ([]Subnet, error) {
 	elected, err := s.Elected(ctx)
 	if err != nil {
 		return nil, err
@@ -251,7 +248,7 @@ func (s *SQLite) Subnets(ctx context.Context) ([]Subnet, error) {
 			sn.Unknown++
 		}
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT subnet, interval, last_scan FROM subnets`)
+	rows, err := s.r.QueryContext(ctx, `SELECT subnet, "interval", last_scan FROM subnets`)
 	if err != nil {
 		return nil, err
 	}
@@ -277,16 +274,16 @@ func (s *SQLite) Subnets(ctx context.Context) ([]Subnet, error) {
 }
 
 // SetSchedule sets a subnet's rescan interval (0: no schedule).
-func (s *SQLite) SetSchedule(ctx context.Context, subnet string, every time.Duration) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO subnets(subnet, interval) VALUES (?, ?) ON CONFLICT(subnet) DO UPDATE SET interval = excluded.interval`,
+func (s *DB) SetSchedule(ctx context.Context, subnet string, every time.Duration) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO subnets(subnet, "interval") VALUES (?, ?) ON CONFLICT(subnet) DO UPDATE SET "interval" = excluded."interval"`,
 		subnet, int64(every.Seconds()))
 	return err
 }
 
 // Schedule returns a subnet's rescan interval and last scan.
-func (s *SQLite) Schedule(ctx context.Context, subnet string) (time.Duration, time.Time, error) {
+func (s *DB) Schedule(ctx context.Context, subnet string) (time.Duration, time.Time, error) {
 	var iv, last int64
-	err := s.r.QueryRowContext(ctx, `SELECT interval, last_scan FROM subnets WHERE subnet = ?`, subnet).Scan(&iv, &last)
+	err := s.r.QueryRowContext(ctx, `SELECT "interval", last_scan FROM subnets WHERE subnet = ?`, subnet).Scan(&iv, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, nil
 	}

@@ -54,12 +54,18 @@ const (
 // AssignPackage assigns pkgID to target and returns how many devices it
 // now reaches. Assigning again resets the devices' states, so the package
 // is offered once more (an agent runs it again only with force).
-func (s *SQLite) AssignPackage(ctx context.Context, pkgID string, t PackageTarget, force bool, now time.Time) (int, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
+func (s *DB) AssignPackage(ctx context.Context, pkgID string, t PackageTarget, force bool, now time.Time) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx *txn) error {
+		var err error
+		n, err = assignPackage(ctx, tx, pkgID, t, force, now)
+		return err
+	})
+	return n, err
+}
+
+func assignPackage(ctx context.Context, tx *txn, pkgID string, t PackageTarget, force bool, now time.Time) (int, error) {
+	var err error
 	var devices *sql.Rows
 	switch t.Kind {
 	case TargetDevice:
@@ -69,7 +75,7 @@ func (s *SQLite) AssignPackage(ctx context.Context, pkgID string, t PackageTarge
 			t.Value = ""
 		}
 		if _, err = tx.ExecContext(ctx, `INSERT INTO package_rules(package_id, kind, value, force) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET force = excluded.force`, pkgID, t.Kind, t.Value, b2i(force)); err != nil {
+			ON CONFLICT(package_id, kind, value) DO UPDATE SET force = excluded.force`, pkgID, t.Kind, t.Value, b2i(force)); err != nil {
 			return 0, err
 		}
 		devices, err = tx.QueryContext(ctx, `SELECT deviceid FROM devices d WHERE `+ruleMatch, t.Kind, t.Value)
@@ -97,12 +103,12 @@ func (s *SQLite) AssignPackage(ctx context.Context, pkgID string, t PackageTarge
 	}
 	for _, id := range ids {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO package_states(package_id, deviceid, force, state, updated) VALUES (?, ?, ?, NULL, ?)
-			ON CONFLICT DO UPDATE SET force = excluded.force, state = NULL, updated = excluded.updated`,
+			ON CONFLICT(package_id, deviceid) DO UPDATE SET force = excluded.force, state = NULL, updated = excluded.updated`,
 			pkgID, id, b2i(force), now.Unix()); err != nil {
 			return 0, err
 		}
 	}
-	return len(ids), tx.Commit()
+	return len(ids), nil
 }
 
 // ruleMatch is true for a device d that rule (kind ?1, value ?2) covers.
@@ -113,7 +119,7 @@ const ruleMatch = `(?1 = 'all'
 // PackageOffers returns the packages to offer deviceID in a PROLOG reply:
 // those assigned and not yet answered. It materialises the rules that
 // cover the device and marks what it returns NOTIFIED.
-func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Time) ([]PackageOffer, error) {
+func (s *DB) PackageOffers(ctx context.Context, deviceID string, now time.Time) ([]PackageOffer, error) {
 	// Most PROLOGs have nothing to offer: find that out without a write.
 	var pending bool
 	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM package_rules)
@@ -121,14 +127,19 @@ func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Ti
 		deviceID, StateNotified).Scan(&pending); err != nil || !pending {
 		return nil, err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO package_states(package_id, deviceid, force, state, updated)
+	var offers []PackageOffer
+	err := s.inTx(ctx, func(tx *txn) error {
+		var err error
+		offers, err = packageOffers(ctx, tx, deviceID, now)
+		return err
+	})
+	return offers, err
+}
+
+func packageOffers(ctx context.Context, tx *txn, deviceID string, now time.Time) ([]PackageOffer, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO package_states(package_id, deviceid, force, state, updated)
 		SELECT r.package_id, d.deviceid, r.force, NULL, ? FROM package_rules r JOIN devices d ON d.deviceid = ?
-		WHERE `+ruleMatchR, now.Unix(), deviceID); err != nil {
+		WHERE `+ruleMatchR+` ON CONFLICT DO NOTHING`, now.Unix(), deviceID); err != nil {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT package_id, force FROM package_states
@@ -175,7 +186,7 @@ func (s *SQLite) PackageOffers(ctx context.Context, deviceID string, now time.Ti
 		WHERE deviceid = ? AND state IS NULL`, StateNotified, now.Unix(), deviceID); err != nil {
 		return nil, err
 	}
-	return out, tx.Commit()
+	return out, nil
 }
 
 // ruleMatchR is ruleMatch over the columns of a package_rules row r.
@@ -185,7 +196,7 @@ const ruleMatchR = `(r.kind = 'all'
 
 // PackageResult records an agent's result for a package it was assigned;
 // it reports whether there was such an assignment.
-func (s *SQLite) PackageResult(ctx context.Context, deviceID, pkgID, code string, now time.Time) (bool, error) {
+func (s *DB) PackageResult(ctx context.Context, deviceID, pkgID, code string, now time.Time) (bool, error) {
 	if code == "" {
 		code = "UNKNOWN_CODE"
 	}
@@ -199,7 +210,7 @@ func (s *SQLite) PackageResult(ctx context.Context, deviceID, pkgID, code string
 }
 
 // PackageStates lists where pkgID stands on each device it is assigned to.
-func (s *SQLite) PackageStates(ctx context.Context, pkgID string) ([]PackageState, error) {
+func (s *DB) PackageStates(ctx context.Context, pkgID string) ([]PackageState, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT p.package_id, p.deviceid, COALESCE(d.name, ''), p.force, COALESCE(p.state, ?), p.updated
 		FROM package_states p LEFT JOIN devices d ON d.deviceid = p.deviceid WHERE p.package_id = ? ORDER BY p.deviceid`, StateAssigned, pkgID)
 	if err != nil {
@@ -220,7 +231,7 @@ func (s *SQLite) PackageStates(ctx context.Context, pkgID string) ([]PackageStat
 }
 
 // ForgetPackage removes every assignment of pkgID (the package was deleted).
-func (s *SQLite) ForgetPackage(ctx context.Context, pkgID string) error {
+func (s *DB) ForgetPackage(ctx context.Context, pkgID string) error {
 	_, err1 := s.w.ExecContext(ctx, `DELETE FROM package_rules WHERE package_id = ?`, pkgID)
 	_, err2 := s.w.ExecContext(ctx, `DELETE FROM package_states WHERE package_id = ?`, pkgID)
 	return errors.Join(err1, err2)

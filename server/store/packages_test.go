@@ -8,7 +8,7 @@ import (
 	"muster/inventories"
 )
 
-func TestPackageClientRuleReachesLaterDevices(t *testing.T) {
+func testPackageClientRuleReachesLaterDevices(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
@@ -56,7 +56,7 @@ func TestPackageClientRuleReachesLaterDevices(t *testing.T) {
 	}
 }
 
-func TestPackageInInventoryHistoryIsNotOffered(t *testing.T) {
+func testPackageInInventoryHistoryIsNotOffered(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)

@@ -25,7 +25,7 @@ type PushHost struct {
 
 // RecordPush stores a host's outcome: an unreachable one is queued, any
 // other leaves the queue.
-func (s *SQLite) RecordPush(ctx context.Context, p PushHost) error {
+func (s *DB) RecordPush(ctx context.Context, p PushHost) error {
 	queued := 0
 	if p.Outcome == "unreachable" {
 		queued = 1
@@ -41,7 +41,7 @@ func (s *SQLite) RecordPush(ctx context.Context, p PushHost) error {
 // PushQueue lists the queued hosts (all, or only those due), due when the
 // network map saw the host (by IP, or by name or its short form) after it
 // failed.
-func (s *SQLite) PushQueue(ctx context.Context, dueOnly bool) ([]PushHost, error) {
+func (s *DB) PushQueue(ctx context.Context, dueOnly bool) ([]PushHost, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT p.host, p.name, p.transport, p.outcome, p.attempts, p.exit_code, p.error, p.at,
 		COALESCE((SELECT MAX(n.last_seen) FROM netmap n
 			WHERE (n.ip = p.name OR n.name = p.name OR n.name LIKE p.name || '.%') AND n.last_seen > p.at), 0)

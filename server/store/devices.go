@@ -4,155 +4,19 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"muster/inventories"
 	"muster/inventories/ocsxml"
-
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver: no cgo, so Windows cross-builds work
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// FileName is the database file inside the data directory.
-const FileName = "muster.db"
-
-// Pseudo-sections stored beside the model's record sections.
-const (
-	rowDownload = "DOWNLOAD"
-	rowIPDisc   = "IPDISCOVER"
-	rowExtra    = "EXTRA"
-	rowOldID    = "OLD_DEVICEID"
-)
-
-// SQLite is the embedded store: one database file in WAL mode, one writer
-// connection and a pool of readers. PROLOG contact statistics are batched
-// and flushed about twice a second, so a PROLOG never waits for a disk
-// sync; an inventory is committed with a full sync before its reply.
-type SQLite struct {
-	w, r *sql.DB
-	log  *slog.Logger
-
-	// lastInv maps DEVICEID to the UNIX time of its last inventory, for the
-	// devices this process has seen, so that a PROLOG needs no query. Another
-	// process (an import) can only make an entry older than the database,
-	// which at worst asks an agent for one inventory too many.
-	lastInv sync.Map
-
-	mu      sync.Mutex
-	pending []contact
-	kick    chan struct{}
-	done    chan struct{}
-	stopped chan struct{}
-	durable atomic.Bool
-}
-
-type contact struct {
-	deviceID, ua string
-	at           int64
-}
-
-// Open opens (creating if needed) the SQLite store at path and applies any
-// pending schema migrations.
-func Open(path string, log *slog.Logger) (*SQLite, error) {
-	if log == nil {
-		log = slog.Default()
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	dsn := func(extra string) string {
-		return "file:" + (&url.URL{Path: path}).EscapedPath() +
-			"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
-			"&_pragma=foreign_keys(1)" + extra
-	}
-	w, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(2 * runtime.GOMAXPROCS(0))
-	r.SetMaxIdleConns(2 * runtime.GOMAXPROCS(0))
-	s := &SQLite{w: w, r: r, log: log, kick: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
-	if err := s.migrate(context.Background()); err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	go s.flusher()
-	return s, nil
-}
-
-func (s *SQLite) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	var current int
-	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return err
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := filepath.Base(name)
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number", base)
-		}
-		if v <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", base, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %s: %w", base, err)
-		}
-		s.log.Info("store migrated", "version", v)
-	}
-	return nil
-}
 
 // Contact implements Store.
-func (s *SQLite) Contact(ctx context.Context, deviceID, userAgent string, now time.Time) (ContactState, error) {
+func (s *DB) Contact(ctx context.Context, deviceID, userAgent string, now time.Time) (ContactState, error) {
 	var lastdate int64
 	if v, ok := s.lastInv.Load(deviceID); ok {
 		lastdate = v.(int64)
@@ -190,7 +54,7 @@ func (s *SQLite) Contact(ctx context.Context, deviceID, userAgent string, now ti
 	return st, nil
 }
 
-func (s *SQLite) flusher() {
+func (s *DB) flusher() {
 	defer close(s.stopped)
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
@@ -208,7 +72,7 @@ func (s *SQLite) flusher() {
 
 // flush applies batched contacts in one transaction. QUALITY is OCS's
 // running mean of days between contacts; FIDELITY counts contacts.
-func (s *SQLite) flush() {
+func (s *DB) flush() {
 	s.mu.Lock()
 	batch := s.pending
 	s.pending = nil
@@ -223,10 +87,10 @@ func (s *SQLite) flush() {
 
 // SetDurableContacts makes Contact commit each contact before it returns,
 // instead of batching them (see flush).
-func (s *SQLite) SetDurableContacts(on bool) { s.durable.Store(on) }
+func (s *DB) SetDurableContacts(on bool) { s.durable.Store(on) }
 
-func (s *SQLite) applyContacts(ctx context.Context, batch []contact) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) applyContacts(ctx context.Context, batch []contact) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		st, err := tx.Prepare(`UPDATE devices SET
 			quality = CASE WHEN fidelity > 1
 				THEN ((?1 - lastcome) / 86400.0 + quality * fidelity) / (fidelity + 1)
@@ -246,35 +110,20 @@ func (s *SQLite) applyContacts(ctx context.Context, batch []contact) error {
 	})
 }
 
-func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // SaveInventory implements Store. Sections whose CHECKSUM bit is clear are
 // left as they are for a known device, as the OCS server does; sections
 // without a bit are always rewritten.
-func (s *SQLite) SaveInventory(ctx context.Context, deviceID string, inv *inventories.Inventory, meta Meta) (SaveResult, error) {
+func (s *DB) SaveInventory(ctx context.Context, deviceID string, inv *inventories.Inventory, meta Meta) (SaveResult, error) {
 	var res SaveResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		now := meta.Received.Unix()
 		var old, lastdate int64
 		err := tx.QueryRowContext(ctx, `SELECT id, checksum, lastdate FROM devices WHERE deviceid = ?`, deviceID).Scan(&res.ID, &old, &lastdate)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			res.Created = true
-			r, err := tx.ExecContext(ctx, `INSERT INTO devices(deviceid, first_seen, lastcome, fidelity) VALUES (?, ?, ?, 1)`, deviceID, now, now)
-			if err != nil {
-				return err
-			}
-			if res.ID, err = r.LastInsertId(); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO devices(deviceid, first_seen, lastcome, fidelity) VALUES (?, ?, ?, 1) RETURNING id`,
+				deviceID, now, now).Scan(&res.ID); err != nil {
 				return err
 			}
 		case err != nil:
@@ -327,7 +176,7 @@ func mustSection(name string) inventories.Section {
 	return sec
 }
 
-func writeSections(ctx context.Context, tx *sql.Tx, id int64, inv *inventories.Inventory, all bool, sum uint32) error {
+func writeSections(ctx context.Context, tx *txn, id int64, inv *inventories.Inventory, all bool, sum uint32) error {
 	put, err := tx.PrepareContext(ctx, `INSERT INTO sections(device_id, section, data) VALUES (?, ?, ?)
 		ON CONFLICT(device_id, section) DO UPDATE SET data = excluded.data`)
 	if err != nil {
@@ -381,7 +230,7 @@ func writeSections(ctx context.Context, tx *sql.Tx, id int64, inv *inventories.I
 // syncAccountInfo applies OCS's account info rules: a new device takes the
 // agent's values (TAG defaults to NA); for a known device the server's
 // values win, and the agent is told them when it sent something else.
-func syncAccountInfo(ctx context.Context, tx *sql.Tx, id int64, sent []inventories.AccountInfo, created bool) (bool, []ocsxml.KeyValue, error) {
+func syncAccountInfo(ctx context.Context, tx *txn, id int64, sent []inventories.AccountInfo, created bool) (bool, []ocsxml.KeyValue, error) {
 	insert := func(kvs map[string]string) error {
 		for k, v := range kvs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO accountinfo(device_id, keyname, keyvalue) VALUES (?, ?, ?)
@@ -450,7 +299,7 @@ func syncAccountInfo(ctx context.Context, tx *sql.Tx, id int64, sent []inventori
 }
 
 // SaveEvent implements Store.
-func (s *SQLite) SaveEvent(ctx context.Context, ev Event) error {
+func (s *DB) SaveEvent(ctx context.Context, ev Event) error {
 	fields, err := json.Marshal(ev.Fields)
 	if err != nil {
 		return err
@@ -489,7 +338,7 @@ func unix(s int64) time.Time {
 }
 
 // Devices implements Store.
-func (s *SQLite) Devices(ctx context.Context) ([]Device, error) {
+func (s *DB) Devices(ctx context.Context) ([]Device, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices d ORDER BY d.lastdate DESC, d.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
@@ -507,7 +356,7 @@ func (s *SQLite) Devices(ctx context.Context) ([]Device, error) {
 }
 
 // Device implements Store.
-func (s *SQLite) Device(ctx context.Context, ref string) (*DeviceDetail, error) {
+func (s *DB) Device(ctx context.Context, ref string) (*DeviceDetail, error) {
 	q := `SELECT ` + deviceColumns + ` FROM devices d WHERE d.deviceid = ?`
 	var arg any = ref
 	if n, err := strconv.ParseInt(ref, 10, 64); err == nil {
@@ -573,21 +422,21 @@ func (s *SQLite) Device(ctx context.Context, ref string) (*DeviceDetail, error) 
 }
 
 // AddClient implements Store.
-func (s *SQLite) AddClient(ctx context.Context, name, code string) (Client, error) {
+func (s *DB) AddClient(ctx context.Context, name, code string) (Client, error) {
 	now := time.Now()
-	r, err := s.w.ExecContext(ctx, `INSERT INTO clients(name, code, created) VALUES (?, ?, ?)`, name, code, now.Unix())
+	var id int64
+	err := s.w.QueryRowContext(ctx, `INSERT INTO clients(name, code, created) VALUES (?, ?, ?) RETURNING id`, name, code, now.Unix()).Scan(&id)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return Client{}, fmt.Errorf("client %q or code %s: %w", name, code, ErrExists)
 		}
 		return Client{}, fmt.Errorf("add client %q: %w", name, err)
 	}
-	id, _ := r.LastInsertId()
 	return Client{ID: id, Name: name, Code: code, Created: unix(now.Unix())}, nil
 }
 
 // Clients implements Store.
-func (s *SQLite) Clients(ctx context.Context) ([]Client, error) {
+func (s *DB) Clients(ctx context.Context) ([]Client, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, c.code, c.created,
 		(SELECT COUNT(*) FROM devices d WHERE d.client_id = c.id) FROM clients c ORDER BY c.name`)
 	if err != nil {
@@ -608,9 +457,9 @@ func (s *SQLite) Clients(ctx context.Context) ([]Client, error) {
 }
 
 // Activate implements Store.
-func (s *SQLite) Activate(ctx context.Context, code, deviceID string, b Binding, now time.Time) (Client, error) {
+func (s *DB) Activate(ctx context.Context, code, deviceID string, b Binding, now time.Time) (Client, error) {
 	var c Client
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `SELECT id, name, code, created FROM clients WHERE code = ?`, code).Scan(&c.ID, &c.Name, &c.Code, &created)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -646,8 +495,8 @@ func secretMatches(stored sql.NullString, presented string) bool {
 }
 
 // Deactivate implements Store.
-func (s *SQLite) Deactivate(ctx context.Context, deviceID, presented string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) Deactivate(ctx context.Context, deviceID, presented string) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		var owner sql.NullInt64
 		var secret sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT client_id, secret_hash FROM devices WHERE deviceid = ?`, deviceID).Scan(&owner, &secret)
@@ -666,7 +515,7 @@ func (s *SQLite) Deactivate(ctx context.Context, deviceID, presented string) err
 }
 
 // Release implements Store.
-func (s *SQLite) Release(ctx context.Context, deviceID string) error {
+func (s *DB) Release(ctx context.Context, deviceID string) error {
 	r, err := s.w.ExecContext(ctx, `UPDATE devices SET client_id = NULL, activated = 0, secret_hash = NULL WHERE deviceid = ?`, deviceID)
 	if err != nil {
 		return err
@@ -678,8 +527,8 @@ func (s *SQLite) Release(ctx context.Context, deviceID string) error {
 }
 
 // RotateAPIToken implements Store.
-func (s *SQLite) RotateAPIToken(ctx context.Context, hash string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) RotateAPIToken(ctx context.Context, hash string) error {
+	return s.inTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens`); err != nil {
 			return err
 		}
@@ -689,22 +538,15 @@ func (s *SQLite) RotateAPIToken(ctx context.Context, hash string) error {
 }
 
 // HasAPIToken implements Store.
-func (s *SQLite) HasAPIToken(ctx context.Context) (bool, error) {
+func (s *DB) HasAPIToken(ctx context.Context) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens`).Scan(&n)
 	return n > 0, err
 }
 
 // APITokenValid implements Store.
-func (s *SQLite) APITokenValid(ctx context.Context, hash string) (bool, error) {
+func (s *DB) APITokenValid(ctx context.Context, hash string) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens WHERE hash = ?`, hash).Scan(&n)
 	return n > 0, err
-}
-
-// Close implements Store.
-func (s *SQLite) Close() error {
-	close(s.done)
-	<-s.stopped
-	return errors.Join(s.r.Close(), s.w.Close())
 }

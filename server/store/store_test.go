@@ -10,7 +10,7 @@ import (
 	"muster/inventories"
 )
 
-func openTemp(t *testing.T) *SQLite {
+func openSQLite(t *testing.T) *DB {
 	t.Helper()
 	s, err := Open(t.TempDir()+"/"+FileName, nil)
 	if err != nil {
@@ -29,7 +29,7 @@ func sample(t *testing.T) *inventories.Document {
 	return doc
 }
 
-func TestSaveAndReadBack(t *testing.T) {
+func testSaveAndReadBack(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	ctx := context.Background()
 	doc := sample(t)
@@ -63,7 +63,7 @@ func TestSaveAndReadBack(t *testing.T) {
 	}
 }
 
-func TestChecksumDelta(t *testing.T) {
+func testChecksumDelta(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	ctx := context.Background()
 	doc := sample(t)
@@ -100,7 +100,7 @@ func TestChecksumDelta(t *testing.T) {
 	}
 }
 
-func TestAccountInfoRules(t *testing.T) {
+func testAccountInfoRules(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	ctx := context.Background()
 	doc := sample(t)
@@ -139,7 +139,7 @@ func TestAccountInfoRules(t *testing.T) {
 	}
 }
 
-func TestContactStatistics(t *testing.T) {
+func testContactStatistics(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	ctx := context.Background()
 	doc := sample(t)
@@ -185,7 +185,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 
 // With durable contacts, a contact is in the database when Contact returns:
 // no flush is needed for another connection to read it.
-func TestDurableContactsCommitAtOnce(t *testing.T) {
+func testDurableContactsCommitAtOnce(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
 	s.SetDurableContacts(true)
 	ctx := context.Background()

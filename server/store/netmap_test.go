@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"muster/inventories"
+)
+
+// A scan's hosts land in the network map; a MAC some inventory holds is
+// known, the others unknown; schedules round-trip.
+func testNetmapAndSchedules(t *testing.T, openTemp func(*testing.T) *DB) {
+	s := openTemp(t)
+	ctx := context.Background()
+	doc := sample(t)
+	now := time.Unix(1_800_000_000, 0)
+	if _, err := s.SaveInventory(ctx, doc.DeviceID, doc.Inventory, Meta{Received: now}); err != nil {
+		t.Fatal(err)
+	}
+	known := ""
+	for _, n := range doc.Inventory.Networks {
+		if n.MACAddr != "" {
+			known = strings.ToLower(n.MACAddr)
+			break
+		}
+	}
+	if known == "" {
+		t.Fatal("the sample inventory has no MAC")
+	}
+	hosts := []inventories.DiscoveredHost{
+		{IP: "10.77.0.5", MAC: known, Name: "inventoried"},
+		{IP: "10.77.0.9", MAC: "02:77:00:00:00:09", Name: "printer"},
+		{IP: "bogus", MAC: "02:77:00:00:00:0a"}, // refused: not an address
+	}
+	n, err := s.RecordScan(ctx, doc.DeviceID, "10.77.0.0", "255.255.255.0", hosts, func(string) string { return "Vendor" }, now)
+	if err != nil || n != 2 {
+		t.Fatalf("RecordScan = %d, %v; want 2 hosts", n, err)
+	}
+	all, err := s.Netmap(ctx, false, "10.77.0.0")
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Netmap = %+v, %v", all, err)
+	}
+	unknown, err := s.Netmap(ctx, true, "")
+	if err != nil || len(unknown) != 1 || unknown[0].MAC != "02:77:00:00:00:09" || unknown[0].Vendor != "Vendor" {
+		t.Fatalf("unknown devices = %+v, %v", unknown, err)
+	}
+	if err := s.SetSchedule(ctx, "10.77.0.0", 6*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	every, last, err := s.Schedule(ctx, "10.77.0.0")
+	if err != nil || every != 6*time.Hour || last.Unix() != now.Unix() {
+		t.Fatalf("Schedule = %v, %v, %v", every, last, err)
+	}
+	subnets, err := s.Subnets(ctx)
+	if err != nil || len(subnets) != 1 || subnets[0].Live != 2 || subnets[0].Unknown != 1 || subnets[0].Rescan != "6h0m0s" {
+		t.Fatalf("Subnets = %+v, %v", subnets, err)
+	}
+}
