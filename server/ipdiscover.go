@@ -162,38 +162,39 @@ func (s *Server) afterInventory(ctx context.Context, deviceID, userAgent string,
 			s.log.Info("ipdiscover results stored", "deviceid", deviceID, "subnet", e.Subnet, "hosts", n)
 		}
 	}
-	elected, err := s.store.Elected(ctx)
-	if err != nil {
-		s.log.Error("ipdiscover: elected", "err", err)
-		return
-	}
-	by := map[string][]election.Agent{}
-	for sub, es := range elected {
-		for _, x := range es {
-			by[sub] = append(by[sub], election.Agent{DeviceID: x.DeviceID, Quality: x.Quality, Fidelity: x.Fidelity,
-				LastDate: x.LastDate, Mode: election.Mode(x.Mode), Subnet: x.Subnet, UserAgent: x.UserAgent})
-		}
-	}
-	a := election.Agent{DeviceID: deviceID, UserAgent: userAgent, Quality: e.Quality, Fidelity: e.Fidelity,
-		LastDate: e.LastDate, Mode: election.Mode(e.Mode), Subnet: e.Subnet}
-	for _, n := range inv.Networks {
-		a.Networks = append(a.Networks, election.Network{Description: n.Description, Status: n.Status, Mask: n.IPMask, Subnet: n.IPSubnet})
-	}
 	// "Reported nothing" counts only when a PROLOG asked for a scan.
 	_, asked := s.scanAsked.LoadAndDelete(deviceID)
-	d := election.Decide(a, by, reported || !asked, o, now)
-	switch d.Action {
-	case election.Elect:
-		err = s.store.SetElection(ctx, deviceID, int(election.Auto), d.Subnet, now)
-	case election.Replace:
-		err = s.store.ReplaceElection(ctx, d.Victim, deviceID, d.Subnet, now)
-	case election.Unelect:
-		err = s.store.SetElection(ctx, deviceID, -1, "", now)
-	default:
+	var d election.Decision
+	_, err = s.store.Elect(ctx, deviceID, now, func(self store.Election, elected map[string][]store.Election) store.ElectionChange {
+		by := map[string][]election.Agent{}
+		for sub, es := range elected {
+			for _, x := range es {
+				by[sub] = append(by[sub], election.Agent{DeviceID: x.DeviceID, Quality: x.Quality, Fidelity: x.Fidelity,
+					LastDate: x.LastDate, Mode: election.Mode(x.Mode), Subnet: x.Subnet, UserAgent: x.UserAgent})
+			}
+		}
+		a := election.Agent{DeviceID: deviceID, UserAgent: userAgent, Quality: self.Quality, Fidelity: self.Fidelity,
+			LastDate: self.LastDate, Mode: election.Mode(self.Mode), Subnet: self.Subnet}
+		for _, n := range inv.Networks {
+			a.Networks = append(a.Networks, election.Network{Description: n.Description, Status: n.Status, Mask: n.IPMask, Subnet: n.IPSubnet})
+		}
+		d = election.Decide(a, by, reported || !asked, o, now)
+		ch := store.ElectionChange{Subnet: d.Subnet, Victim: d.Victim}
+		switch d.Action {
+		case election.Elect:
+			ch.Action = store.ElectionElect
+		case election.Replace:
+			ch.Action = store.ElectionReplace
+		case election.Unelect:
+			ch.Action = store.ElectionUnelect
+		}
+		return ch
+	})
+	if err != nil {
+		s.log.Error("ipdiscover: election", "deviceid", deviceID, "err", err)
 		return
 	}
-	if err != nil {
-		s.log.Error("ipdiscover: apply election", "deviceid", deviceID, "err", err)
+	if d.Action == election.Keep {
 		return
 	}
 	s.log.Info("ipdiscover election", "deviceid", deviceID, "action", []string{"keep", "elect", "replace", "unelect"}[d.Action],

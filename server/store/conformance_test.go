@@ -29,6 +29,7 @@ var conformance = []struct {
 	{"PackageInInventoryHistoryIsNotOffered", testPackageInInventoryHistoryIsNotOffered},
 	{"ConcurrentActivationsBindOnce", testConcurrentActivationsBindOnce},
 	{"NetmapAndSchedules", testNetmapAndSchedules},
+	{"ConcurrentElectionsElectOnce", testConcurrentElectionsElectOnce},
 }
 
 func TestConformanceSQLite(t *testing.T) {

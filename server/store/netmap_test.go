@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,5 +59,67 @@ func testNetmapAndSchedules(t *testing.T, openTemp func(*testing.T) *DB) {
 	subnets, err := s.Subnets(ctx)
 	if err != nil || len(subnets) != 1 || subnets[0].Live != 2 || subnets[0].Unknown != 1 || subnets[0].Rescan != "6h0m0s" {
 		t.Fatalf("Subnets = %+v, %v", subnets, err)
+	}
+}
+
+// Eight agents of one subnet report at once and the rule allows one
+// elected agent: exactly one is elected, however the writes interleave.
+func testConcurrentElectionsElectOnce(t *testing.T, openTemp func(*testing.T) *DB) {
+	s := openTemp(t)
+	ctx := context.Background()
+	doc := sample(t)
+	now := time.Unix(1_800_000_000, 0)
+	const n = 8
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("agent%d-2026-01-01-00-00-00", i)
+		if _, err := s.SaveInventory(ctx, ids[i], doc.Inventory, Meta{Received: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const subnet = "10.77.0.0"
+	// Where writers run concurrently (PostgreSQL), every first decision
+	// waits until all eight transactions have read: the worst interleaving,
+	// every one of them seeing nobody elected.
+	all := make(chan struct{})
+	var arrived atomic.Int32
+	var first sync.Map
+	decide := func(self Election, elected map[string][]Election) ElectionChange {
+		if _, again := first.LoadOrStore(self.DeviceID, true); !again && s.Backend() == "postgres" {
+			if arrived.Add(1) == n {
+				close(all)
+			}
+			select {
+			case <-all:
+			case <-time.After(30 * time.Second):
+				t.Error("the eight elections never ran at once")
+			}
+		}
+		if self.Mode >= 0 || len(elected[subnet]) >= 1 {
+			return ElectionChange{}
+		}
+		return ElectionChange{Action: ElectionElect, Subnet: subnet}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Elect(ctx, ids[i], now, decide)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("election of %s: %v", ids[i], err)
+		}
+	}
+	elected, err := s.Elected(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(elected[subnet]) != 1 {
+		t.Fatalf("%d agents elected on %s, want 1: %+v", len(elected[subnet]), subnet, elected[subnet])
 	}
 }

@@ -63,6 +63,8 @@ type Store interface {
 	// ReplaceElection moves victim's election to deviceID.
 	SetElection(ctx context.Context, deviceID string, mode int, subnet string, now time.Time) error
 	ReplaceElection(ctx context.Context, victim, deviceID, subnet string, now time.Time) error
+	// Elect decides and applies a device's election in one transaction.
+	Elect(ctx context.Context, deviceID string, now time.Time, decide func(self Election, elected map[string][]Election) ElectionChange) (ElectionChange, error)
 	// RecordScan stores an elected agent's IPDISCOVER results.
 	RecordScan(ctx context.Context, deviceID, subnet, mask string, hosts []inventories.DiscoveredHost, vendor func(mac string) string, now time.Time) (int, error)
 	// Netmap lists the devices seen; Subnets sums up each subnet.
