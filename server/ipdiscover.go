@@ -191,12 +191,14 @@ func (s *Server) afterInventory(ctx context.Context, deviceID, userAgent string,
 		return ch
 	})
 	if err != nil {
+		s.metrics.errors.WithLabelValues("election").Inc()
 		s.log.Error("ipdiscover: election", "deviceid", deviceID, "err", err)
 		return
 	}
 	if d.Action == election.Keep {
 		return
 	}
+	s.metrics.elections.WithLabelValues([]string{"keep", "elect", "replace", "unelect"}[d.Action]).Inc()
 	s.log.Info("ipdiscover election", "deviceid", deviceID, "action", []string{"keep", "elect", "replace", "unelect"}[d.Action],
 		"subnet", d.Subnet, "victim", d.Victim, "reason", d.Reason)
 }

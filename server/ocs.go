@@ -59,6 +59,19 @@ func fail(status int, format string, args ...any) *httpError {
 func (s *Server) handleOCS(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	query, deviceID, err := s.serveOCS(w, r)
+	q := queryLabel(query)
+	s.metrics.latency.WithLabelValues(q).Observe(time.Since(start).Seconds())
+	outcome := "ok"
+	var he0 *httpError
+	switch {
+	case err == nil:
+	case errors.As(err, &he0) && he0.status < 500:
+		outcome = "refused"
+	default:
+		outcome = "error"
+		s.metrics.errors.WithLabelValues("ocs_" + strings.ToLower(q)).Inc()
+	}
+	s.metrics.requests.WithLabelValues(q, outcome).Inc()
 	if err == nil {
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("ocs request", "remote", r.RemoteAddr, "query", query, "deviceid", deviceID, "ms", time.Since(start).Milliseconds())
@@ -155,6 +168,7 @@ func (s *Server) serveOCS(w http.ResponseWriter, r *http.Request) (query, device
 			if err != nil {
 				return query, deviceID, err
 			}
+			s.metrics.results.WithLabelValues(resultLabel(code)).Inc()
 			s.log.Info("package result", "deviceid", deviceID, "package", id, "result", code, "assigned", ok)
 		}
 		w.Header().Set("Content-Length", "0")

@@ -41,6 +41,7 @@ func (s *Server) downloadOption(ctx context.Context, r *http.Request, deviceID s
 		if offers, err = s.store.PackageOffers(ctx, deviceID, now); err != nil {
 			return ocsxml.Option{}, err
 		}
+		s.metrics.offers.Add(float64(len(offers)))
 	}
 	conf := []ocsxml.Attr{{Name: "TYPE", Value: "CONF"}}
 	for _, d := range downloadDefaults {

@@ -122,6 +122,7 @@ type Server struct {
 	// connRefusals counts connections refused by the limits, logged in
 	// aggregate.
 	connRefusals *refusals
+	metrics      *metrics
 }
 
 // New returns a server over st. It does not listen; see Handler and Serve.
@@ -138,6 +139,7 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	}
 	srv := &Server{cfg: cfg, store: st, log: cfg.Log}
 	srv.parses = make(chan struct{}, cfg.Limits.MaxParses)
+	srv.metrics = newMetrics(st)
 	srv.connRefusals = newRefusals("connections over the limits", cfg.Log, cfg.Now)
 	srv.codes = newLimiter("activation codes", cfg.ActivationRate, max(cfg.ActivationRate, 1), cfg.Log, cfg.Now)
 	return srv, nil
@@ -153,6 +155,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /download", s.handleDownload)
 	mux.HandleFunc("GET /download/{id}/{file}", s.handlePackageFile)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", s.requireToken(s.metrics.handler()))
 	mux.Handle("GET /api/v1/devices", s.requireToken(http.HandlerFunc(s.handleDevices)))
 	mux.Handle("GET /api/v1/devices/{id}", s.requireToken(http.HandlerFunc(s.handleDevice)))
 	mux.Handle("GET /api/v1/network", s.requireToken(http.HandlerFunc(s.handleNetmap)))
