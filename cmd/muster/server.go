@@ -65,7 +65,6 @@ committed to disk before the agent gets its reply.`,
 	f.Int("prolog-freq", server.DefaultPrologFreq, "hours between agent contacts, told to agents in every PROLOG reply")
 	f.String("package-info-loc", "", "host[:port]/path agents fetch package info files from over HTTPS (default: this server/download)")
 	f.String("package-pack-loc", "", "host[:port]/path of a web server or CDN with a copy of the package store, for fragments (default: as info)")
-	f.Bool("durable-contacts", false, "commit each PROLOG's contact (lastcome, fidelity) before answering, as OCS does; the default batches them, at most 500 ms or 1000 contacts, for far more PROLOGs per second")
 	f.Int("max-parses", server.DefaultMaxParses, "agent messages read and parsed at once (peak memory ≈ this × (2 × max-body + 600 B × max-elements))")
 	f.Int("max-elements", server.DefaultMaxElements, "XML elements allowed in one agent message")
 	f.Int("max-conns", server.DefaultMaxConns, "open connections allowed")
@@ -78,7 +77,7 @@ committed to disk before the agent gets its reply.`,
 	f.Int("activation-rate", server.DefaultActivationRate, "activation attempts (activate, deactivate, download?code=) a minute per IP; -1 for no limit")
 	f.String("clock-offset-file", "", "tests: a file holding a duration (e.g. 360h) added to the server's clock, read at every use")
 	f.MarkHidden("clock-offset-file")
-	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file", "activation-rate", "max-parses", "max-elements", "max-conns", "max-conns-per-ip", "min-body-rate", "body-grace", "parse-wait", "max-event-fields", "max-field-bytes", "durable-contacts"} {
+	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file", "activation-rate", "max-parses", "max-elements", "max-conns", "max-conns-per-ip", "min-body-rate", "body-grace", "parse-wait", "max-event-fields", "max-field-bytes"} {
 		a.bind(f, "server."+name, name)
 	}
 	client := &cobra.Command{Use: "client", Short: "Manage clients and their activation codes"}
@@ -120,7 +119,6 @@ func (a *app) runServer() error {
 	if err != nil {
 		return err
 	}
-	st.SetDurableContacts(a.v.GetBool("server.durable-contacts"))
 	defer st.Close()
 	v := a.v
 	signer, err := packages.LoadSigningKey(filepath.Join(a.dataDir(), packages.SigningKeyFile))

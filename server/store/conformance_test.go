@@ -23,7 +23,7 @@ var conformance = []struct {
 	{"ChecksumDelta", testChecksumDelta},
 	{"AccountInfoRules", testAccountInfoRules},
 	{"ContactStatistics", testContactStatistics},
-	{"DurableContactsCommitAtOnce", testDurableContactsCommitAtOnce},
+	{"ContactsAreDurableAndMonotonic", testContactsAreDurableAndMonotonic},
 	{"ActivationBindsOnce", testActivationBindsOnce},
 	{"PackageClientRuleReachesLaterDevices", testPackageClientRuleReachesLaterDevices},
 	{"PackageInInventoryHistoryIsNotOffered", testPackageInInventoryHistoryIsNotOffered},

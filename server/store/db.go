@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -44,9 +43,10 @@ const (
 // same; a dialect rewrites what differs. Write transactions are
 // serializable on both, so the rules that hold on one SQLite writer (an
 // activation code binds once, an election never over-elects) hold across
-// replicas too. PROLOG contact statistics are batched and flushed about
-// twice a second unless SetDurableContacts; an inventory is committed
-// before its reply.
+// replicas too. PROLOG contact statistics are group-committed: every
+// PROLOG waits for the commit of its batch, and one commit serves all that
+// came in while the previous one ran. An inventory is committed before its
+// reply.
 type DB struct {
 	w, r *handle
 	d    *dialect
@@ -59,11 +59,10 @@ type DB struct {
 	lastInv sync.Map
 
 	mu      sync.Mutex
-	pending []contact
+	next    *contactBatch // the PROLOG contacts of the next commit
 	kick    chan struct{}
 	done    chan struct{}
 	stopped chan struct{}
-	durable atomic.Bool
 }
 
 type contact struct {

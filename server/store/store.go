@@ -21,7 +21,8 @@ var ErrNotFound = errors.New("not found")
 type Store interface {
 	// Contact records a PROLOG from deviceID (contact count, regularity,
 	// last contact, user agent) and returns what the server needs to answer
-	// it. An unknown device yields Known=false and is not created.
+	// it, once the contact is durable. An unknown device yields Known=false
+	// and is not created.
 	Contact(ctx context.Context, deviceID, userAgent string, now time.Time) (ContactState, error)
 	// SaveInventory stores one inventory in one transaction and returns only
 	// after it is durable.

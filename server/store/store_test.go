@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,11 +184,12 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 }
 
-// With durable contacts, a contact is in the database when Contact returns:
-// no flush is needed for another connection to read it.
-func testDurableContactsCommitAtOnce(t *testing.T, openTemp func(*testing.T) *DB) {
+// A contact is in the database when Contact returns (group commit: no
+// flush needed for another connection to read it), and a contact older
+// than the last one, as a second replica's may be, moves neither the last
+// contact back nor the user agent.
+func testContactsAreDurableAndMonotonic(t *testing.T, openTemp func(*testing.T) *DB) {
 	s := openTemp(t)
-	s.SetDurableContacts(true)
 	ctx := context.Background()
 	doc := sample(t)
 	t0 := time.Unix(1_800_000_000, 0)
@@ -203,10 +205,28 @@ func testDurableContactsCommitAtOnce(t *testing.T, openTemp func(*testing.T) *DB
 			t.Fatalf("after contact %d: fidelity %d, last contact %v (%v)", i, d.Fidelity, d.LastContact, err)
 		}
 	}
-	s.mu.Lock()
-	pending := len(s.pending)
-	s.mu.Unlock()
-	if pending != 0 {
-		t.Fatalf("%d contacts left pending", pending)
+	before, _ := s.Device(ctx, doc.DeviceID)
+	if _, err := s.Contact(ctx, doc.DeviceID, "old-ua", t0.Add(90*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.Device(ctx, doc.DeviceID)
+	if d.Fidelity != before.Fidelity+1 || !d.LastContact.Equal(before.LastContact) || d.UserAgent != "ua" || d.Quality != before.Quality {
+		t.Fatalf("an older contact: fidelity %d→%d, last %v→%v, ua %q, quality %v→%v",
+			before.Fidelity, d.Fidelity, before.LastContact, d.LastContact, d.UserAgent, before.Quality, d.Quality)
+	}
+	// Many at once share commits and each returns once durable.
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Contact(ctx, doc.DeviceID, "ua", t0.Add(4*time.Hour)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if d, _ := s.Device(ctx, doc.DeviceID); d.Fidelity != before.Fidelity+201 {
+		t.Fatalf("after 200 concurrent contacts: fidelity %d, want %d", d.Fidelity, before.Fidelity+201)
 	}
 }
