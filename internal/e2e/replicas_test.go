@@ -1,0 +1,216 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"muster/internal/fleet"
+	"muster/internal/pgtest"
+	"muster/internal/testenv"
+	"muster/server/store"
+)
+
+// haproxy runs Debian's HAProxy in front of backends (host:port), round
+// robin with health checks on /healthz, and returns its base URL.
+func haproxy(t *testing.T, backends ...string) string {
+	t.Helper()
+	bin := testenv.Tool(t, "haproxy")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var servers strings.Builder
+	for i, b := range backends {
+		fmt.Fprintf(&servers, "  server r%d %s check inter 200ms fall 3 rise 2\n", i, b)
+	}
+	cfg := fmt.Sprintf(`global
+  maxconn 2000
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 60s
+  timeout server 60s
+  retries 3
+  option redispatch
+frontend agents
+  bind %s
+  default_backend replicas
+backend replicas
+  balance roundrobin
+  option httpchk GET /healthz
+%s`, addr, servers.String())
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", conf)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base := "http://" + addr
+	for i := 0; i < 200; i++ { // up to 20 s for the first healthy backend
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("haproxy did not serve on %s: %s", addr, logs.String())
+	return ""
+}
+
+// Two servers on one PostgreSQL behind HAProxy: agents through the load
+// balancer land in the shared store, one replica is killed with SIGKILL in
+// the middle of an ingest load, every acknowledged inventory is there
+// once, and the survivor carries on.
+func TestReplicasBehindALoadBalancer(t *testing.T) {
+	dsn := pgtest.Start(t)
+	data := t.TempDir() // shared by both: packages and keys
+	a := startServer(t, data, "--database", dsn)
+	b := startServer(t, data, "--database", dsn)
+	if a.Token == "" || b.Token != "" {
+		t.Fatalf("tokens: the first replica makes one, the second finds it (%q, %q)", a.Token, b.Token)
+	}
+	lb := haproxy(t, strings.TrimPrefix(a.Base, "http://"), strings.TrimPrefix(b.Base, "http://"))
+
+	// The real OCS agent through the load balancer, twice (round robin:
+	// once to each replica): one device.
+	agent := testenv.Tool(t, "ocsinventory-agent")
+	state := t.TempDir()
+	for i := 0; i < 2; i++ {
+		runAgent(t, agent, "--server", lb+"/ocsinventory", "--nolocal", "--basevardir="+state, "--force")
+	}
+
+	tmpl, err := fleet.Load("../../inventories/testdata/inventory-nosoftware.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 240
+	var (
+		mu    sync.Mutex
+		acked = map[string]bool{}
+		next  = make(chan int)
+		wg    sync.WaitGroup
+	)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			for i := range next {
+				req, _ := http.NewRequest("POST", lb+"/ocsinventory", bytes.NewReader(tmpl.Body("lb-", i)))
+				req.Header.Set("User-Agent", "OCS-NG_unified_unix_agent_v2.10.0")
+				resp, err := client.Do(req)
+				if err != nil {
+					continue // not acknowledged: the agent would send it again
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mu.Lock()
+					acked[fleet.DeviceID("lb-", i)] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		// Kill replica a once it has stored 20 of the load's inventories:
+		// by what happened, within a bound.
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if strings.Count(a.Stderr.String(), `msg="inventory stored" deviceid=lb-`) >= 20 {
+				break
+			}
+		}
+		a.Kill()
+	}()
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	<-killed
+	storedOnA := strings.Count(a.Stderr.String(), `msg="inventory stored" deviceid=lb-`)
+	if storedOnA < 20 {
+		t.Fatalf("replica a stored %d of the load before it was killed, want ≥ 20 (is the balancer spreading?)", storedOnA)
+	}
+
+	// The survivor, through the balancer, carries on.
+	post := func(body []byte) int {
+		req, _ := http.NewRequest("POST", lb+"/ocsinventory", bytes.NewReader(body))
+		req.Header.Set("User-Agent", "OCS-NG_unified_unix_agent_v2.10.0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(tmpl.Body("after-", 0)); code != 200 {
+		t.Fatalf("an inventory after the kill: %d", code)
+	}
+	if code := post(fleet.Prolog("after-", 0)); code != 200 {
+		t.Fatalf("a PROLOG after the kill: %d", code)
+	}
+
+	var devs []store.Device
+	if code := b.api(t, a.Token, "/api/v1/devices", &devs); code != 200 {
+		t.Fatalf("devices from the survivor: %d", code)
+	}
+	seen := map[string]int{}
+	for _, d := range devs {
+		seen[d.DeviceID]++
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	missing := 0
+	for id := range acked {
+		if seen[id] == 0 {
+			missing++
+		}
+	}
+	for id, c := range seen {
+		if c > 1 {
+			t.Errorf("%s stored %d times", id, c)
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d acknowledged inventories are missing", missing, len(acked))
+	}
+	if len(acked) < n/2 {
+		t.Fatalf("only %d of %d inventories were acknowledged across the kill", len(acked), n)
+	}
+	agents := 0
+	for id := range seen {
+		if !strings.HasPrefix(id, "lb-") && !strings.HasPrefix(id, "after-") {
+			agents++
+		}
+	}
+	if agents != 1 {
+		t.Errorf("the real agent's two runs through the balancer made %d devices, want 1", agents)
+	}
+	if seen[fleet.DeviceID("after-", 0)] != 1 {
+		t.Fatal("the inventory sent after the kill is not stored")
+	}
+	t.Logf("%d of %d acknowledged (%d stored by the killed replica), all present once; %d devices in all", len(acked), n, storedOnA, len(devs))
+}
