@@ -144,14 +144,18 @@ type Dir string
 // Path returns the directory of package id.
 func (d Dir) Path(id string) string { return filepath.Join(string(d), id) }
 
+// ErrNoPackage is returned (wrapped) for a package id the directory does
+// not hold, or that cannot be one.
+var ErrNoPackage = errors.New("no such package")
+
 // Load reads package id's info.
 func (d Dir) Load(id string) (*Info, error) {
 	if strings.ContainsAny(id, "/\\") || id == "" || id == "." || id == ".." {
-		return nil, fmt.Errorf("package id %q: not a package id", id)
+		return nil, fmt.Errorf("package id %q: not a package id (%w)", id, ErrNoPackage)
 	}
 	b, err := os.ReadFile(filepath.Join(d.Path(id), "info"))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no package %s in %s", id, d)
+		return nil, fmt.Errorf("no package %s in %s (%w)", id, d, ErrNoPackage)
 	}
 	if err != nil {
 		return nil, err

@@ -37,7 +37,7 @@ func NewActivationCode() string {
 // unlikely case the code is taken.
 func AddClient(ctx context.Context, st store.Store, name string) (store.Client, error) {
 	if name == "" {
-		return store.Client{}, errors.New("client name is empty")
+		return store.Client{}, invalid("client name is empty")
 	}
 	for i := 0; i < 5; i++ {
 		c, err := st.AddClient(ctx, name, NewActivationCode())
@@ -47,7 +47,7 @@ func AddClient(ctx context.Context, st store.Store, name string) (store.Client, 
 		if cs, lerr := st.Clients(ctx); lerr == nil {
 			for _, x := range cs {
 				if x.Name == name {
-					return store.Client{}, fmt.Errorf("client %q already exists (code %s)", name, x.Code)
+					return store.Client{}, fmt.Errorf("client %q already exists (code %s): %w", name, x.Code, store.ErrExists)
 				}
 			}
 		}

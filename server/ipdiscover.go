@@ -64,11 +64,11 @@ func SetOption(ctx context.Context, st store.Store, name, value string) error {
 	name = strings.ToUpper(name)
 	check, ok := serverOptions[name]
 	if !ok {
-		return fmt.Errorf("unknown option %q (known: %s)", name, strings.Join(OptionNames(), ", "))
+		return invalid("unknown option %q (known: %s)", name, strings.Join(OptionNames(), ", "))
 	}
 	if value != "" {
 		if err := check(value); err != nil {
-			return fmt.Errorf("%s=%q: %w", name, value, err)
+			return invalid("%s=%q: %v", name, value, err)
 		}
 	}
 	return st.SetOption(ctx, name, value)

@@ -165,6 +165,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/push/queue", s.requireToken(http.HandlerFunc(s.handlePushQueue)))
 	mux.Handle("GET /api/v1/packages", s.requireToken(http.HandlerFunc(s.handlePackages)))
 	mux.Handle("GET /api/v1/packages/{id}/status", s.requireToken(http.HandlerFunc(s.handlePackageStatus)))
+	s.adminRoutes(mux)
 	return mux
 }
 

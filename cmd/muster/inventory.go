@@ -28,7 +28,12 @@ zlib (the Windows agent's /LOCAL). Every file is read and checked first; if
 any is bad, nothing is imported and each problem is reported with its file.`,
 		Example: `  ocsinventory-agent --local=/tmp/out && muster inventory import /tmp/out/*.ocs`,
 		Args:    cobra.MinimumNArgs(1),
-		RunE:    func(cmd *cobra.Command, args []string) error { return a.importFiles(args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.localOnly("inventory import"); err != nil {
+				return err
+			}
+			return a.importFiles(args)
+		},
 	}, &cobra.Command{
 		Use:   "list",
 		Short: "List devices, most recently inventoried first",
@@ -101,12 +106,12 @@ func joinIndented(errs []error) error {
 }
 
 func (a *app) listDevices() error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	devs, err := st.Devices(context.Background())
+	defer done()
+	devs, err := adm.Devices(context.Background())
 	if err != nil {
 		return err
 	}
@@ -130,12 +135,12 @@ func when(t time.Time) string {
 }
 
 func (a *app) showDevice(ref string) error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	d, err := st.Device(context.Background(), ref)
+	defer done()
+	d, err := adm.Device(context.Background(), ref)
 	if err != nil {
 		return err
 	}

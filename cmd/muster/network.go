@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"muster/server"
-	"muster/server/election"
 )
 
 func (a *app) networkCmd() *cobra.Command {
@@ -63,21 +61,13 @@ Devices whose MAC belongs to no inventoried machine are "unknown".`,
 	return cmd
 }
 
-func checkSubnet(s string) error {
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
-		return fmt.Errorf("subnet %q: give its IPv4 network address, e.g. 192.168.1.0", s)
-	}
-	return nil
-}
-
 func (a *app) networkList(unknown bool, subnet string) error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	m, err := st.Netmap(context.Background(), unknown, subnet)
+	defer done()
+	m, err := adm.Netmap(context.Background(), unknown, subnet)
 	if err != nil {
 		return err
 	}
@@ -97,12 +87,12 @@ func (a *app) networkList(unknown bool, subnet string) error {
 }
 
 func (a *app) networkSubnets() error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	sn, err := st.Subnets(context.Background())
+	defer done()
+	sn, err := adm.Subnets(context.Background())
 	if err != nil {
 		return err
 	}
@@ -118,27 +108,21 @@ func (a *app) networkSubnets() error {
 }
 
 func (a *app) networkElect(args []string, never, clear bool) error {
-	st, err := a.openStore()
+	standing, subnet := server.ElectForced, ""
+	switch {
+	case clear:
+		standing = server.ElectClear
+	case never:
+		standing = server.ElectNever
+	case len(args) == 2:
+		subnet = args[1]
+	}
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ctx := context.Background()
-	switch {
-	case clear:
-		err = st.SetElection(ctx, args[0], -1, "", time.Now())
-	case never:
-		err = st.SetElection(ctx, args[0], int(election.Never), "", time.Now())
-	default:
-		if len(args) != 2 {
-			return fmt.Errorf("elect %s: which subnet? (elect DEVICE SUBNET)", args[0])
-		}
-		if err := checkSubnet(args[1]); err != nil {
-			return err
-		}
-		err = st.SetElection(ctx, args[0], int(election.Forced), args[1], time.Now())
-	}
-	if err != nil {
+	defer done()
+	if err := adm.Elect(context.Background(), args[0], standing, subnet); err != nil {
 		return err
 	}
 	fmt.Fprintln(a.out, "ok")
@@ -146,19 +130,19 @@ func (a *app) networkElect(args []string, never, clear bool) error {
 }
 
 func (a *app) networkSchedule(subnet, interval string) error {
-	if err := checkSubnet(subnet); err != nil {
+	if err := server.CheckSubnet(subnet); err != nil {
 		return err
 	}
 	d, err := time.ParseDuration(interval)
 	if err != nil || d < 0 || (d > 0 && d < time.Minute) {
 		return fmt.Errorf("interval %q: want a duration of a minute or more (4h, 30m), or 0", interval)
 	}
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := st.SetSchedule(context.Background(), subnet, d); err != nil {
+	defer done()
+	if err := adm.Schedule(context.Background(), subnet, d); err != nil {
 		return err
 	}
 	fmt.Fprintln(a.out, "ok")
@@ -172,12 +156,12 @@ func (a *app) serverConfigCmd() *cobra.Command {
 		Short: "Set a server option (an empty VALUE restores OCS's default)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore()
+			adm, done, err := a.admin()
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			return server.SetOption(context.Background(), st, args[0], args[1])
+			defer done()
+			return adm.SetOption(context.Background(), args[0], args[1])
 		},
 	}
 	get := &cobra.Command{
@@ -185,26 +169,22 @@ func (a *app) serverConfigCmd() *cobra.Command {
 		Short: "Show the IPDISCOVER options in effect",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore()
+			adm, done, err := a.admin()
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			o, err := server.ElectionOptions(context.Background(), st)
+			defer done()
+			vals, err := adm.Options(context.Background())
 			if err != nil {
 				return err
 			}
-			no := 0
-			if o.NoPostpone {
-				no = 1
-			}
-			vals := map[string]any{"IPDISCOVER": o.Max, "IPDISCOVER_LATENCY": o.Latency.Milliseconds(),
-				"IPDISCOVER_MAX_ALIVE": int(o.MaxAlive.Hours() / 24), "IPDISCOVER_BETTER_THRESHOLD": o.BetterThreshold, "IPDISCOVER_NO_POSTPONE": no}
 			if a.jsonOutput() {
 				return a.emit(vals)
 			}
 			for _, n := range server.OptionNames() {
-				fmt.Fprintf(a.out, "%s=%v\n", n, vals[n])
+				if v, ok := vals[n]; ok {
+					fmt.Fprintf(a.out, "%s=%v\n", n, v)
+				}
 			}
 			return nil
 		},

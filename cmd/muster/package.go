@@ -66,6 +66,9 @@ never run twice on a device unless assigned again with --force.`,
 			if len(args) == 1 {
 				src = args[0]
 			}
+			if err := a.localOnly("package build"); err != nil {
+				return err
+			}
 			return a.packageBuild(src, o)
 		},
 	}
@@ -159,7 +162,12 @@ func (a *app) packageBuild(src string, o packages.BuildOptions) error {
 }
 
 func (a *app) packageList() error {
-	list, err := packages.Dir(a.packagesDir()).List()
+	adm, done, err := a.admin()
+	if err != nil {
+		return err
+	}
+	defer done()
+	list, err := adm.Packages(context.Background())
 	if err != nil {
 		return err
 	}
@@ -183,7 +191,12 @@ func (a *app) packageList() error {
 }
 
 func (a *app) packageShow(id string) error {
-	info, err := packages.Dir(a.packagesDir()).Load(id)
+	adm, done, err := a.admin()
+	if err != nil {
+		return err
+	}
+	defer done()
+	info, err := adm.Package(context.Background(), id)
 	if err != nil {
 		return err
 	}
@@ -195,15 +208,12 @@ func (a *app) packageShow(id string) error {
 }
 
 func (a *app) packageDelete(id string) error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := packages.Dir(a.packagesDir()).Delete(id); err != nil {
-		return err
-	}
-	if err := st.ForgetPackage(context.Background(), id); err != nil {
+	defer done()
+	if err := adm.DeletePackage(context.Background(), id); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "package %s deleted\n", id)
@@ -211,15 +221,12 @@ func (a *app) packageDelete(id string) error {
 }
 
 func (a *app) packageAssign(id string, t store.PackageTarget, force bool) error {
-	if _, err := packages.Dir(a.packagesDir()).Load(id); err != nil {
-		return err
-	}
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	n, err := st.AssignPackage(context.Background(), id, t, force, time.Now())
+	defer done()
+	n, err := adm.AssignPackage(context.Background(), id, t, force)
 	if err != nil {
 		return err
 	}
@@ -238,19 +245,14 @@ func describeTarget(t store.PackageTarget) string {
 }
 
 func (a *app) packageStatus(id string) error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	states, err := st.PackageStates(context.Background(), id)
+	defer done()
+	states, err := adm.PackageStatus(context.Background(), id)
 	if err != nil {
 		return err
-	}
-	if len(states) == 0 {
-		if _, err := packages.Dir(a.packagesDir()).Load(id); err != nil {
-			return err // no such package
-		}
 	}
 	if a.jsonOutput() {
 		return a.emit(states)

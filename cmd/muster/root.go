@@ -28,6 +28,8 @@ type app struct {
 	known []string
 	log   *slog.Logger
 	out   io.Writer
+	// where admin commands act (remoteFlags)
+	apiServer, apiToken, apiTokenFile string
 }
 
 func newApp() *app {
@@ -100,7 +102,8 @@ keys of a command's flags sit under its name:
 	a.bind(pf, "log-level", "log-level")
 	a.bind(pf, "data-dir", "data-dir")
 	a.bind(pf, "database", "database")
-	root.AddCommand(a.serverCmd(), a.inventoryCmd(), a.discoverCmd(), a.pushCmd(), a.agentCmd(), a.networkCmd(), a.packageCmd())
+	root.AddCommand(a.serverCmd(), a.remoteFlags(a.inventoryCmd()), a.discoverCmd(), a.pushCmd(), a.agentCmd(),
+		a.remoteFlags(a.networkCmd()), a.remoteFlags(a.packageCmd()), a.contextCmd())
 	return root
 }
 

@@ -102,15 +102,15 @@ wiped, say). The agent can then activate with any client's code.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.releaseDevice(args[0]) },
 	}
-	cmd.AddCommand(client, a.serverConfigCmd(), release)
-	cmd.AddCommand(&cobra.Command{
+	cmd.AddCommand(a.remoteFlags(client), a.remoteFlags(a.serverConfigCmd()), a.remoteFlags(release))
+	cmd.AddCommand(a.remoteFlags(&cobra.Command{
 		Use:   "token",
 		Short: "Replace the API bearer token and print the new one",
 		Long: `Make a new API bearer token, print it once and invalidate the old one.
 Only its SHA-256 hash is stored. A running server accepts the new token at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.rotateToken() },
-	})
+	}))
 	return cmd
 }
 
@@ -172,13 +172,13 @@ func (a *app) runServer() error {
 }
 
 func (a *app) rotateToken() error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	token, hash := server.NewAPIToken()
-	if err := st.RotateAPIToken(context.Background(), hash); err != nil {
+	defer done()
+	token, err := adm.RotateToken(context.Background())
+	if err != nil {
 		return err
 	}
 	if a.jsonOutput() {
@@ -189,12 +189,12 @@ func (a *app) rotateToken() error {
 }
 
 func (a *app) addClient(name string) error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	c, err := server.AddClient(context.Background(), st, name)
+	defer done()
+	c, err := adm.AddClient(context.Background(), name)
 	if err != nil {
 		return err
 	}
@@ -206,12 +206,12 @@ func (a *app) addClient(name string) error {
 }
 
 func (a *app) listClients() error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	cs, err := st.Clients(context.Background())
+	defer done()
+	cs, err := adm.Clients(context.Background())
 	if err != nil {
 		return err
 	}
@@ -246,12 +246,12 @@ func offsetClock(file string) func() time.Time {
 }
 
 func (a *app) releaseDevice(id string) error {
-	st, err := a.openStore()
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := st.Release(context.Background(), id); err != nil {
+	defer done()
+	if err := adm.Release(context.Background(), id); err != nil {
 		return fmt.Errorf("release %s: %w", id, err)
 	}
 	fmt.Fprintf(a.out, "%s released: it activates again with any client's code\n", id)

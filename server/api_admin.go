@@ -1,0 +1,123 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"muster/packages"
+	"muster/server/store"
+)
+
+// The admin half of /api/v1: every action of server.Admin, each a route,
+// each behind the API token. Bodies are small JSON objects, capped.
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	adm := LocalAdmin{Store: s.store, PackagesDir: s.cfg.PackagesDir, Now: s.cfg.Now}
+	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, adm LocalAdmin)) {
+		mux.Handle(pattern, s.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(w, r, adm) })))
+	}
+	h("POST /api/v1/network/elect", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		var req struct{ DeviceID, Standing, Subnet string }
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		s.answer(w, "elect", ok, adm.Elect(r.Context(), req.DeviceID, req.Standing, req.Subnet))
+	})
+	h("PUT /api/v1/subnets/{subnet}/schedule", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		var req struct{ Interval string }
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		d, err := time.ParseDuration(req.Interval)
+		if err != nil {
+			s.answer(w, "schedule", nil, invalid("interval %q: want a duration (4h, 30m) or 0", req.Interval))
+			return
+		}
+		s.answer(w, "schedule", ok, adm.Schedule(r.Context(), r.PathValue("subnet"), d))
+	})
+	h("GET /api/v1/options", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		o, err := adm.Options(r.Context())
+		s.answer(w, "options", o, err)
+	})
+	h("PUT /api/v1/options/{name}", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		var req struct{ Value string }
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		s.answer(w, "set option", ok, adm.SetOption(r.Context(), r.PathValue("name"), req.Value))
+	})
+	h("GET /api/v1/clients", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		cs, err := adm.Clients(r.Context())
+		if cs == nil {
+			cs = []store.Client{}
+		}
+		s.answer(w, "clients", cs, err)
+	})
+	h("POST /api/v1/clients", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		var req struct{ Name string }
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		c, err := adm.AddClient(r.Context(), req.Name)
+		s.answer(w, "add client", c, err)
+	})
+	h("POST /api/v1/devices/{id}/release", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		s.answer(w, "release", ok, adm.Release(r.Context(), r.PathValue("id")))
+	})
+	h("POST /api/v1/token/rotate", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		t, err := adm.RotateToken(r.Context())
+		s.answer(w, "rotate token", map[string]string{"api_token": t}, err)
+	})
+	h("GET /api/v1/packages/{id}", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		i, err := adm.Package(r.Context(), r.PathValue("id"))
+		s.answer(w, "package", i, err)
+	})
+	h("DELETE /api/v1/packages/{id}", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		s.answer(w, "delete package", ok, adm.DeletePackage(r.Context(), r.PathValue("id")))
+	})
+	h("POST /api/v1/packages/{id}/assign", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		var req struct {
+			Kind, Value string
+			Force       bool
+		}
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		n, err := adm.AssignPackage(r.Context(), r.PathValue("id"), store.PackageTarget{Kind: req.Kind, Value: req.Value}, req.Force)
+		s.answer(w, "assign package", map[string]int{"devices": n}, err)
+	})
+}
+
+// ok is the body of an action that returns nothing.
+var ok = map[string]string{"status": "ok"}
+
+// maxAdminBody caps an admin request's JSON body.
+const maxAdminBody = 64 << 10
+
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxAdminBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{"request body: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+// answer is respond with the admin errors mapped to their statuses.
+func (s *Server) answer(w http.ResponseWriter, what string, v any, err error) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, v)
+	case errors.Is(err, ErrInvalid):
+		writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, packages.ErrNoPackage):
+		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+	case errors.Is(err, store.ErrExists):
+		writeJSON(w, http.StatusConflict, apiError{err.Error()})
+	default:
+		s.respond(w, what, v, err)
+	}
+}
