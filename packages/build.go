@@ -123,6 +123,19 @@ func Build(d Dir, src string, o BuildOptions) (*Info, error) {
 	return info, nil
 }
 
+// WriteArchive streams src as the package's archive to w: a .tar.gz, .tgz
+// or .zip file as it is, anything else (a file, a directory) as a tar.gz.
+// It is what Build fragments, and what a remote build uploads.
+func WriteArchive(w io.Writer, src string) error { return writeArchive(w, src) }
+
+// ArchiveKind names what WriteArchive writes for src: "zip" or "tar.gz".
+func ArchiveKind(src string) string {
+	if st, err := os.Stat(src); err == nil && !st.IsDir() && strings.HasSuffix(strings.ToLower(src), ".zip") {
+		return "zip"
+	}
+	return "tar.gz"
+}
+
 // writeArchive streams src as an archive to w.
 func writeArchive(w io.Writer, src string) error {
 	st, err := os.Stat(src)

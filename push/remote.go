@@ -1,22 +1,17 @@
 package push
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"time"
+
+	"muster/internal/apiclient"
 )
 
 // Remote is the muster server a push records its outcomes on, and takes
-// its retry queue from.
+// its retry queue from, through the one API client.
 type Remote struct {
-	base  string
-	token string
-	http  *http.Client
+	c *apiclient.Client
 }
 
 // QueuedHost is a host waiting in the server's retry queue.
@@ -32,41 +27,18 @@ type QueuedHost struct {
 // NewRemote takes the server URL (…/ocsinventory or the bare base) and an
 // API token.
 func NewRemote(server, token string) (*Remote, error) {
-	u, err := url.Parse(server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--server %q: want the muster server's http(s) URL", server)
-	}
 	if token == "" {
 		return nil, fmt.Errorf("recording on %s needs its API token (--token or MUSTER_PUSH_TOKEN)", server)
 	}
-	return &Remote{base: u.Scheme + "://" + u.Host, token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	c, err := apiclient.New(server, token)
+	if err != nil {
+		return nil, fmt.Errorf("--server: %w", err)
+	}
+	return &Remote{c: c}, nil
 }
 
 func (r *Remote) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := r.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("muster server %s: %w", r.base, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("muster server %s%s: HTTP %d: %s", r.base, path, resp.StatusCode, bytes.TrimSpace(data))
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return r.c.Do(ctx, method, path, body, out)
 }
 
 // Record sends one host's outcome.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -35,6 +36,9 @@ type Admin interface {
 	RotateToken(ctx context.Context) (string, error)
 	Packages(ctx context.Context) ([]*packages.Info, error)
 	Package(ctx context.Context, id string) (*packages.Info, error)
+	// BuildPackage makes a package from src (a file, a directory or an
+	// archive on this machine; "" for a command-only EXECUTE package).
+	BuildPackage(ctx context.Context, src string, o packages.BuildOptions) (*packages.Info, error)
 	DeletePackage(ctx context.Context, id string) error
 	AssignPackage(ctx context.Context, id string, t store.PackageTarget, force bool) (int, error)
 	PackageStatus(ctx context.Context, id string) ([]store.PackageState, error)
@@ -51,7 +55,11 @@ const (
 type LocalAdmin struct {
 	Store       store.Store
 	PackagesDir string
-	Now         func() time.Time // time.Now if nil
+	// Signer signs the packages BuildPackage makes; when nil, the key at
+	// SigningKeyPath is loaded (made if absent) at the first build.
+	Signer         ed25519.PrivateKey
+	SigningKeyPath string
+	Now            func() time.Time // time.Now if nil
 }
 
 func (l LocalAdmin) now() time.Time {
@@ -177,6 +185,23 @@ func (l LocalAdmin) Packages(ctx context.Context) ([]*packages.Info, error) {
 // Package implements Admin.
 func (l LocalAdmin) Package(ctx context.Context, id string) (*packages.Info, error) {
 	return packages.Dir(l.PackagesDir).Load(id)
+}
+
+// BuildPackage implements Admin.
+func (l LocalAdmin) BuildPackage(ctx context.Context, src string, o packages.BuildOptions) (*packages.Info, error) {
+	o.Signer = l.Signer
+	if o.Signer == nil && l.SigningKeyPath != "" {
+		k, err := packages.LoadSigningKey(l.SigningKeyPath)
+		if err != nil {
+			return nil, err
+		}
+		o.Signer = k
+	}
+	info, err := packages.Build(packages.Dir(l.PackagesDir), src, o)
+	if err != nil {
+		return nil, fmt.Errorf("package build: %w", err)
+	}
+	return info, nil
 }
 
 // DeletePackage implements Admin.

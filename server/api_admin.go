@@ -3,8 +3,11 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 
 	"muster/packages"
@@ -14,7 +17,7 @@ import (
 // The admin half of /api/v1: every action of server.Admin, each a route,
 // each behind the API token. Bodies are small JSON objects, capped.
 func (s *Server) adminRoutes(mux *http.ServeMux) {
-	adm := LocalAdmin{Store: s.store, PackagesDir: s.cfg.PackagesDir, Now: s.cfg.Now}
+	adm := LocalAdmin{Store: s.store, PackagesDir: s.cfg.PackagesDir, Signer: s.cfg.PackageSigner, Now: s.cfg.Now}
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, adm LocalAdmin)) {
 		mux.Handle(pattern, s.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(w, r, adm) })))
 	}
@@ -74,6 +77,10 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		i, err := adm.Package(r.Context(), r.PathValue("id"))
 		s.answer(w, "package", i, err)
 	})
+	h("POST /api/v1/packages", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		info, err := s.buildUploaded(w, r, adm)
+		s.answer(w, "build package", info, err)
+	})
 	h("DELETE /api/v1/packages/{id}", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		s.answer(w, "delete package", ok, adm.DeletePackage(r.Context(), r.PathValue("id")))
 	})
@@ -120,4 +127,74 @@ func (s *Server) answer(w http.ResponseWriter, what string, v any, err error) {
 	default:
 		s.respond(w, what, v, err)
 	}
+}
+
+// DefaultMaxUpload bounds an uploaded package archive.
+const DefaultMaxUpload = 8 << 30
+
+// buildUploaded builds a package from the archive in the request body (a
+// tar.gz or zip, ?archive=tar.gz|zip|none), with the build options in the
+// query: name, action, command, priority, frag-size, proto, notify,
+// notify-countdown. The upload lands in a temporary file in the package
+// store, capped at Limits.MaxUpload, and is removed after the build.
+func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm LocalAdmin) (*packages.Info, error) {
+	if s.cfg.PackagesDir == "" {
+		return nil, invalid("this server has no package store")
+	}
+	q := r.URL.Query()
+	o := packages.BuildOptions{Label: q.Get("name"), Action: q.Get("action"), Command: q.Get("command"), Proto: q.Get("proto")}
+	var err error
+	if v := q.Get("priority"); v != "" {
+		if o.Priority, err = strconv.Atoi(v); err != nil {
+			return nil, invalid("priority %q: want a number", v)
+		}
+	} else {
+		o.Priority = 5
+	}
+	if v := q.Get("frag-size"); v != "" {
+		if o.FragSize, err = packages.ParseSize(v); err != nil {
+			return nil, invalid("frag-size %q: %v", v, err)
+		}
+	}
+	o.Notify.Text = q.Get("notify")
+	o.Notify.User = o.Notify.Text != ""
+	if v := q.Get("notify-countdown"); v != "" {
+		if o.Notify.Countdown, err = strconv.Atoi(v); err != nil {
+			return nil, invalid("notify-countdown %q: want seconds", v)
+		}
+	}
+	kind := q.Get("archive")
+	if kind == "none" {
+		return adm.BuildPackage(r.Context(), "", o)
+	}
+	if kind != "tar.gz" && kind != "zip" {
+		return nil, invalid("archive %q: want tar.gz, zip or none", kind)
+	}
+	if err := os.MkdirAll(s.cfg.PackagesDir, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(s.cfg.PackagesDir, ".upload-*."+kind)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	limit := s.cfg.Limits.MaxUpload
+	if limit <= 0 {
+		limit = DefaultMaxUpload
+	}
+	n, err := io.Copy(tmp, http.MaxBytesReader(w, r.Body, limit))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, invalid("the archive is over %d MiB (--max-upload)", limit>>20)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("upload: %w", err)
+	}
+	if n == 0 {
+		return nil, invalid("the upload is empty")
+	}
+	return adm.BuildPackage(r.Context(), tmp.Name(), o)
 }

@@ -16,6 +16,9 @@ import (
 // MaxParses × (2 × MaxBody + 600 B × XMLLimits.MaxElements): a body is
 // read, inflated and parsed only inside one of MaxParses slots.
 type Limits struct {
+	// MaxUpload bounds a package archive uploaded through the API
+	// (default DefaultMaxUpload, 8 GiB).
+	MaxUpload int64
 	// MaxParses is the agent messages read and parsed at once (default
 	// 4); others wait up to ParseWait for a slot, then get 503.
 	MaxParses int

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"muster/discover"
+	"muster/internal/apiclient"
 	"muster/inventories"
 )
 
@@ -159,31 +156,13 @@ func (a *app) runDiscover(args []string) error {
 
 // reportScan posts a one-off scan to a muster server's network map.
 func reportScan(server, token, subnet, mask string, hosts []inventories.DiscoveredHost) (int, error) {
-	u, err := url.Parse(server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return 0, fmt.Errorf("%q: want the muster server's http(s) URL", server)
-	}
-	if token == "" {
-		return 0, errors.New("the server's API token is needed (--token)")
-	}
-	body, _ := json.Marshal(map[string]any{"subnet": subnet, "mask": mask, "hosts": hosts})
-	req, _ := http.NewRequest("POST", u.Scheme+"://"+u.Host+"/api/v1/network/report", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	c, err := apiclient.New(server, token)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	var out struct {
-		Stored int
-		Error  string
-	}
-	json.NewDecoder(resp.Body).Decode(&out)
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, out.Error)
-	}
-	return out.Stored, nil
+	var out struct{ Stored int }
+	err = c.Do(context.Background(), "POST", "/api/v1/network/report", map[string]any{"subnet": subnet, "mask": mask, "hosts": hosts}, &out)
+	return out.Stored, err
 }
 
 // bar is the progress bar on stderr, present only on a terminal.

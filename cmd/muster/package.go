@@ -66,9 +66,6 @@ never run twice on a device unless assigned again with --force.`,
 			if len(args) == 1 {
 				src = args[0]
 			}
-			if err := a.localOnly("package build"); err != nil {
-				return err
-			}
 			return a.packageBuild(src, o)
 		},
 	}
@@ -143,14 +140,14 @@ func (a *app) packageBuild(src string, o packages.BuildOptions) error {
 		o.Progress = func(n int64) { bar.Set64(min(n, size)) }
 		defer bar.Finish()
 	}
-	signer, err := packages.LoadSigningKey(filepath.Join(a.dataDir(), packages.SigningKeyFile))
+	adm, done, err := a.admin()
 	if err != nil {
 		return err
 	}
-	o.Signer = signer
-	info, err := packages.Build(packages.Dir(a.packagesDir()), src, o)
+	defer done()
+	info, err := adm.BuildPackage(context.Background(), src, o)
 	if err != nil {
-		return fmt.Errorf("package build: %w", err)
+		return err
 	}
 	if a.jsonOutput() {
 		return a.emit(info)

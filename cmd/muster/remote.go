@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"muster/internal/apiclient"
+	"muster/packages"
 	"muster/server"
 )
 
@@ -48,7 +50,8 @@ func (a *app) admin() (server.Admin, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return server.LocalAdmin{Store: st, PackagesDir: a.packagesDir()}, func() { st.Close() }, nil
+	return server.LocalAdmin{Store: st, PackagesDir: a.packagesDir(),
+		SigningKeyPath: filepath.Join(a.dataDir(), packages.SigningKeyFile)}, func() { st.Close() }, nil
 }
 
 // localOnly refuses a command that has no API yet when a server is named.

@@ -14,6 +14,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,21 +94,26 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.send(req, method+" "+path, out)
+}
+
+// send does req with the token and decodes a 200 reply into out.
+func (c *Client) send(req *http.Request, what string, out any) error {
+	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if len(b) > maxReply {
-		return fmt.Errorf("%s %s: the reply is over %d MiB", method, path, maxReply>>20)
+		return fmt.Errorf("%s: the reply is over %d MiB", what, maxReply>>20)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
@@ -117,7 +124,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: reply: %w", method, path, err)
+			return fmt.Errorf("%s: reply: %w", what, err)
 		}
 	}
 	return nil
@@ -220,6 +227,57 @@ func (c *Client) Package(ctx context.Context, id string) (*packages.Info, error)
 		return nil, err
 	}
 	return &v, nil
+}
+
+// BuildPackage implements server.Admin: it uploads src's archive (made
+// here from a file or directory, or the .tar.gz/.zip as it is) and the
+// server builds and signs the package. o.Progress, when set, is told the
+// bytes uploaded.
+func (c *Client) BuildPackage(ctx context.Context, src string, o packages.BuildOptions) (*packages.Info, error) {
+	q := url.Values{"name": {o.Label}, "action": {o.Action}, "command": {o.Command}, "proto": {o.Proto},
+		"priority": {strconv.Itoa(o.Priority)}, "notify": {o.Notify.Text}, "notify-countdown": {strconv.Itoa(o.Notify.Countdown)}}
+	if o.FragSize > 0 {
+		q.Set("frag-size", strconv.FormatInt(o.FragSize, 10))
+	}
+	var body io.Reader = http.NoBody
+	if src == "" {
+		q.Set("archive", "none")
+	} else {
+		if _, err := os.Stat(src); err != nil {
+			return nil, fmt.Errorf("package build: %w", err)
+		}
+		q.Set("archive", packages.ArchiveKind(src))
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(packages.WriteArchive(pw, src)) }()
+		defer pr.Close()
+		body = &counting{r: pr, progress: o.Progress}
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.base+"/api/v1/packages?"+q.Encode(), body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	var info packages.Info
+	if err := c.send(req, "POST /api/v1/packages", &info); err != nil {
+		return nil, err
+	}
+	return &info, nil
+}
+
+// counting tells progress how many bytes went through.
+type counting struct {
+	r        io.Reader
+	n        int64
+	progress func(int64)
+}
+
+func (c *counting) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.progress != nil {
+		c.progress(c.n)
+	}
+	return n, err
 }
 
 // DeletePackage implements server.Admin.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"muster/packages"
 	"muster/server/store"
 )
 
@@ -77,8 +78,29 @@ func TestAdminCommandsThroughTheAPI(t *testing.T) {
 		t.Errorf("package status: %s", out)
 	}
 	remote(true, "package", "assign", "999", "--all") // no such package: 404
-	remote(true, "package", "build", t.TempDir())     // local only: refused, not built elsewhere
-	remote(false, "server", "release", dev)           // unbound already: fine
+	// A package built from here: the directory's tar.gz is uploaded, the
+	// server builds and signs it in its own store.
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "fix.sh"), []byte("#!/bin/sh\necho fixed\n"), 0o755)
+	os.WriteFile(filepath.Join(src, "data.bin"), bytes.Repeat([]byte("x"), 3<<20), 0o644)
+	out = remote(false, "package", "build", src, "--name", "fix", "--action", "launch", "--command", "fix.sh", "--frag-size", "1MiB", "-o", "json")
+	var built packages.Info
+	if err := json.Unmarshal([]byte(out), &built); err != nil || built.Frags < 1 || built.Label != "fix" || built.Signature == "" {
+		t.Fatalf("remote build: %q %v", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "packages", built.ID, built.ID+"-1")); err != nil {
+		t.Fatalf("the remote build is not in the server's store: %v", err)
+	}
+	if out, _ := muster(t, false, "package", "list", "--data-dir", elsewhere); strings.Contains(out, built.ID) {
+		t.Fatalf("the remote build landed here too: %s", out)
+	}
+	out = remote(false, "package", "build", "--action", "execute", "--command", "shutdown -r +5", "-o", "json")
+	if !strings.Contains(out, `"EXECUTE"`) {
+		t.Errorf("command-only remote build: %s", out)
+	}
+	remote(true, "package", "build", filepath.Join(src, "nope"))     // a missing source: refused here
+	remote(true, "inventory", "import", filepath.Join(src, "x.ocs")) // local only: refused
+	remote(false, "server", "release", dev)                          // unbound already: fine
 	remote(false, "package", "delete", info.ID)
 	if out := remote(false, "package", "list", "-o", "json"); strings.Contains(out, info.ID) {
 		t.Errorf("package still listed after delete: %s", out)
