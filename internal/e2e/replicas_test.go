@@ -4,78 +4,28 @@ package e2e
 
 import (
 	"bytes"
-	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"muster/internal/fleet"
+	haproxypkg "muster/internal/haproxy"
 	"muster/internal/pgtest"
 	"muster/internal/testenv"
 	"muster/server/store"
 )
 
-// haproxy runs Debian's HAProxy in front of backends (host:port), round
-// robin with health checks on /healthz, and returns its base URL.
 func haproxy(t *testing.T, backends ...string) string {
 	t.Helper()
-	bin := testenv.Tool(t, "haproxy")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	testenv.Tool(t, "haproxy")
+	p, err := haproxypkg.Run(backends...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	var servers strings.Builder
-	for i, b := range backends {
-		fmt.Fprintf(&servers, "  server r%d %s check inter 200ms fall 3 rise 2\n", i, b)
-	}
-	cfg := fmt.Sprintf(`global
-  maxconn 2000
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 60s
-  timeout server 60s
-  retries 3
-  option redispatch
-frontend agents
-  bind %s
-  default_backend replicas
-backend replicas
-  balance roundrobin
-  option httpchk GET /healthz
-%s`, addr, servers.String())
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", conf)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	base := "http://" + addr
-	for i := 0; i < 200; i++ { // up to 20 s for the first healthy backend
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return base
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("haproxy did not serve on %s: %s", addr, logs.String())
-	return ""
+	t.Cleanup(p.Stop)
+	return p.URL
 }
 
 // Two servers on one PostgreSQL behind HAProxy: agents through the load

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"muster/internal/testenv"
@@ -35,28 +36,57 @@ func binDir() (string, error) {
 // without PostgreSQL: initdb must run as the postgres user.
 func Start(t testing.TB) string {
 	t.Helper()
-	bin, err := binDir()
-	if err != nil {
+	if _, err := binDir(); err != nil {
 		testenv.Missing(t, err.Error())
 	}
 	testenv.Root(t)
+	if _, err := user.Lookup("postgres"); err != nil {
+		testenv.Missing(t, "no postgres user (Debian's postgresql package makes it)")
+	}
+	srv, err := Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv.DSN
+}
+
+// Server is a private PostgreSQL cluster started by Run.
+type Server struct {
+	DSN  string
+	Dir  string
+	PID  int // the postmaster's
+	stop func()
+}
+
+// Stop stops the server and removes its files.
+func (s *Server) Stop() { s.stop() }
+
+// Run starts a private PostgreSQL cluster (as root, as the postgres user)
+// in a new temporary directory, on a free loopback port. Tests use Start;
+// benchmarks use Run and Stop.
+func Run() (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
 	pg, err := user.Lookup("postgres")
 	if err != nil {
-		testenv.Missing(t, "no postgres user (Debian's postgresql package makes it)")
+		return nil, fmt.Errorf("no postgres user: %w", err)
 	}
 	uid, _ := strconv.Atoi(pg.Uid)
 	gid, _ := strconv.Atoi(pg.Gid)
 	dir, err := os.MkdirTemp("", "muster-pg-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	fail := func(err error) (*Server, error) { os.RemoveAll(dir); return nil, err }
 	if err := os.Chown(dir, uid, gid); err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	port, err := freePort()
 	if err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	data := filepath.Join(dir, "data")
 	run := func(args ...string) error {
@@ -67,15 +97,22 @@ func Start(t testing.TB) string {
 		return nil
 	}
 	if err := run(filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"); err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200", port, dir)
 	if err := run(filepath.Join(bin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		t.Fatalf("%v\n%s", err, log)
+		return fail(fmt.Errorf("%v\n%s", err, log))
 	}
-	t.Cleanup(func() { run(filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop") })
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	s := &Server{DSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), Dir: dir}
+	if b, err := os.ReadFile(filepath.Join(data, "postmaster.pid")); err == nil {
+		s.PID, _ = strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	}
+	s.stop = func() {
+		run(filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop")
+		os.RemoveAll(dir)
+	}
+	return s, nil
 }
 
 func freePort() (int, error) {

@@ -6,7 +6,10 @@
 // turns. Before a ratio is printed, what each side stored is counted: the
 // devices and their software rows, and for PROLOGs the contacts recorded
 // (FIDELITY). Both sides answer a PROLOG only once its contact is
-// committed (OCS: a commit per request; muster: group commit). The OCS
+// committed (OCS: a commit per request; muster: group commit). muster
+// runs three ways: on SQLite, on a private PostgreSQL, and as two replicas
+// on one PostgreSQL behind HAProxy; the CPU each inventory costs muster and
+// PostgreSQL is printed, and a capacity plan for 100,000 agents. The OCS
 // server is the one scripts/ocs-reference.sh stands up on
 // 127.0.0.1:8081; without it, the comparison is refused.
 package main
@@ -55,6 +58,10 @@ type target struct {
 	stored func(prefix string) (devices, software int, err error)
 	// contacts returns the sum of FIDELITY over those devices.
 	contacts func(prefix string) (int, error)
+	// muster servers only: the API address and token, and the processes
+	// whose CPU one inventory costs (db: the database's, if its own).
+	addr, token, dsn string
+	pids, db         func() []int
 }
 
 func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string) error {
@@ -78,15 +85,21 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 		return fmt.Errorf("the OCS reference server does not answer at %s: run 'sudo scripts/ocs-reference.sh up' (no ratio without its anchor)", ocsURL)
 	}
 	ocs := target{name: "ocs", url: ocsURL, stored: ocsStored, contacts: ocsContacts}
-	mu, stop, err := startMuster(bin, "muster")
+	mu, stop, err := startMuster(bin, "muster sqlite", "", "")
 	if err != nil {
 		return err
 	}
 	defer stop()
+	pg1, pg2, stopPG, err := startPostgresSides(bin)
+	if err != nil {
+		return err
+	}
+	defer stopPG()
 	ctx := context.Background()
 	runID := time.Now().Unix() % 100000
 	regPrefix := fmt.Sprintf("reg%05d-", runID)
-	for _, t := range []target{mu, ocs} {
+	all := []target{mu, ocs, pg1, pg2}
+	for _, t := range all {
 		// Warm up as a live server is: one seed machine (OCS's software
 		// dictionaries), and 200 registered machines for the PROLOGs.
 		loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: 1}, [][]byte{tmpl.Body(fmt.Sprintf("seed%05d-", runID), 0)})
@@ -109,7 +122,9 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 				for i := range bodies {
 					bodies[i] = tmpl.Body(prefix, i)
 				}
+				acct := startCPU(t)
 				r := loadgen.Run(ctx, loadgen.Options{URL: t.url, Concurrency: c}, bodies)
+				acct.stop(fmt.Sprintf("full C=%d", c), k)
 				devs, soft, err := t.stored(prefix)
 				if err != nil {
 					return bench.Result{}, err
@@ -158,10 +173,11 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 		}
 		fmt.Fprintf(os.Stderr, "ingestbench: PROLOGs at C=%d...\n", c)
 		rep, err := bench.Run(ctx, bench.Comparison{
-			Name:  fmt.Sprintf("ingest, PROLOG, C=%d", c),
-			Same:  fmt.Sprintf("the same %d PROLOGs of 200 known machines per run, C=%d clients, a connection per request; output: acknowledged and contacts (FIDELITY) recorded, read right after the run; both commit each contact before answering (OCS a commit per request, muster a group commit shared by the PROLOGs that arrive during the previous one)", prologs, c),
-			Sides: []bench.Side{prolog(mu), prolog(ocs)},
-			Runs:  runs, Work: float64(prologs), Unit: "PROLOGs",
+			Name:   fmt.Sprintf("ingest, PROLOG, C=%d", c),
+			Same:   fmt.Sprintf("the same %d PROLOGs of 200 known machines per run, C=%d clients, a connection per request; output: acknowledged and contacts (FIDELITY) recorded, read right after the run; both commit each contact before answering (OCS a commit per request, muster a group commit shared by the PROLOGs that arrive during the previous one)", prologs, c),
+			Sides:  []bench.Side{prolog(mu), prolog(ocs), prolog(pg1), prolog(pg2)},
+			Ratios: [][2]int{{0, 1}, {2, 1}, {3, 1}, {3, 2}},
+			Runs:   runs, Work: float64(prologs), Unit: "PROLOGs",
 		}, os.Stderr)
 		rep.Print(os.Stdout)
 		if err != nil {
@@ -170,6 +186,7 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 		}
 		fmt.Println()
 	}
+	capacityPlan(pg1, cs)
 	if failed > 0 {
 		return fmt.Errorf("%d comparisons failed", failed)
 	}
@@ -224,10 +241,13 @@ func reachable(url string) bool {
 	return true
 }
 
-func startMuster(bin, name string, extra ...string) (target, func(), error) {
-	data, err := os.MkdirTemp("", "ingestbench-")
-	if err != nil {
-		return target{}, nil, err
+func startMuster(bin, name, data, token string, extra ...string) (target, func(), error) {
+	own := data == ""
+	if own {
+		var err error
+		if data, err = os.MkdirTemp("", "ingestbench-"); err != nil {
+			return target{}, nil, err
+		}
 	}
 	args := append([]string{"-o", "json", "--log-level", "warn", "server", "--listen", "127.0.0.1:0", "--data-dir", data}, extra...)
 	cmd := exec.Command(bin, args...)
@@ -239,7 +259,13 @@ func startMuster(bin, name string, extra ...string) (target, func(), error) {
 	if err := cmd.Start(); err != nil {
 		return target{}, nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(data) }
+	stop := func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if own {
+			os.RemoveAll(data)
+		}
+	}
 	sc := bufio.NewScanner(out)
 	var js strings.Builder
 	for sc.Scan() {
@@ -252,6 +278,9 @@ func startMuster(bin, name string, extra ...string) (target, func(), error) {
 	if err := json.Unmarshal([]byte(js.String()), &ready); err != nil {
 		stop()
 		return target{}, nil, fmt.Errorf("muster server did not start: %q", js.String())
+	}
+	if ready.API_Token == "" {
+		ready.API_Token = token // a replica of a server that made it
 	}
 	base := "http://" + ready.Listen
 	get := func(path string, v any) error {
@@ -310,5 +339,7 @@ func startMuster(bin, name string, extra ...string) (target, func(), error) {
 		}
 		return sum, err
 	}
-	return target{name: name, url: ready.URL, stored: stored, contacts: contacts}, stop, nil
+	pid := cmd.Process.Pid
+	return target{name: name, url: ready.URL, stored: stored, contacts: contacts, addr: ready.Listen, token: ready.API_Token,
+		pids: func() []int { return []int{pid} }}, stop, nil
 }
