@@ -135,12 +135,14 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 		if strings.Contains(work, "full") {
 			fmt.Fprintf(os.Stderr, "ingestbench: full inventories at C=%d...\n", c)
 			rep, err := bench.Run(ctx, bench.Comparison{
-				Name:  fmt.Sprintf("ingest, full inventories, C=%d", c),
-				Same:  fmt.Sprintf("the same %d new machines' full inventories (337 KB XML, 843 packages each) per run, C=%d clients, a connection per request; both commit each inventory before answering (SQLite synchronous=FULL; MariaDB InnoDB flush at commit); output: acknowledged, devices and software rows stored", k, c),
-				Sides: []bench.Side{full(mu), full(ocs)},
-				Runs:  runs, Work: float64(k), Unit: "inventories",
+				Name:   fmt.Sprintf("ingest, full inventories, C=%d", c),
+				Same:   fmt.Sprintf("the same %d new machines' full inventories (337 KB XML, 843 packages each) per run, C=%d clients, a connection per request; every side commits each inventory before answering (SQLite synchronous=FULL; PostgreSQL fsync on; MariaDB InnoDB flush at commit); output: acknowledged, devices and software rows stored", k, c),
+				Sides:  []bench.Side{full(mu), full(ocs), full(pg1), full(pg2)},
+				Ratios: [][2]int{{0, 1}, {2, 1}, {3, 1}, {3, 2}},
+				Runs:   runs, Work: float64(k), Unit: "inventories",
 			}, os.Stderr)
 			rep.Print(os.Stdout)
+			printCPU(fmt.Sprintf("full C=%d", c), all)
 			if err != nil {
 				fmt.Println("   FAILED:", err)
 				failed++
