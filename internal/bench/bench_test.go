@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,29 @@ func TestRunStopsOnASideError(t *testing.T) {
 	a, _ := fixed("muster", func(int) string { return "" }, time.Millisecond)
 	if _, err := Run(context.Background(), Comparison{Name: "t", Sides: []Side{a, bad}}, nil); err == nil || !strings.Contains(err.Error(), "ocs, run 1: HTTP 500") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	self := os.Getpid()
+	if tree := ProcessTree(self); len(tree) < 1 || tree[0] != self {
+		t.Fatalf("ProcessTree(self) = %v", tree)
+	}
+	// Work until the kernel has counted a tick more, within 10 s.
+	before := CPU([]int{self})
+	x := 0
+	for start := time.Now(); CPU([]int{self}) <= before && time.Since(start) < 10*time.Second; {
+		for i := 0; i < 1e6; i++ {
+			x += i
+		}
+	}
+	if after := CPU([]int{self}); after <= before {
+		t.Fatalf("CPU did not grow in 10 s of work: %v then %v (%d)", before, after, x)
+	}
+	if CPU([]int{1 << 30}) != 0 || ProcessTree(0) != nil {
+		t.Fatal("a missing process counts")
 	}
 }

@@ -93,11 +93,11 @@ func run(bin string, size int64, fragMiB, n, runs int) error {
 	cpu := map[string][]time.Duration{}
 	side := func(name, base string, pids func() []int) bench.Side {
 		return bench.Side{Name: name, Run: func(ctx context.Context) (bench.Result, error) {
-			cpu0 := cpuOf(pids())
+			cpu0 := bench.CPU(pids())
 			start := time.Now()
 			ok, err := curlDownloaders(base, &info, n)
 			wall := time.Since(start)
-			cpu[name] = append(cpu[name], cpuOf(pids())-cpu0)
+			cpu[name] = append(cpu[name], bench.CPU(pids())-cpu0)
 			if err != nil {
 				return bench.Result{}, err
 			}
@@ -109,7 +109,7 @@ func run(bin string, size int64, fragMiB, n, runs int) error {
 		Same: fmt.Sprintf("the same %d MiB package in %d fragment files on the same disk, served on loopback over HTTP; the same clients: %d curl processes, each fetching every fragment over one kept-alive connection and hashing it (MD5); output: the downloaders whose MD5 matched; both servers use sendfile", info.Size>>20, info.Frags, n),
 		Sides: []bench.Side{
 			side("muster server", "http://"+ready.Listen+"/download/"+info.ID+"/", func() []int { return []int{srv.Process.Pid} }),
-			side("Apache 2.4 static", apache+"/download/"+info.ID+"/", func() []int { return processTree(apachePID) }),
+			side("Apache 2.4 static", apache+"/download/"+info.ID+"/", func() []int { return bench.ProcessTree(apachePID) }),
 		},
 		Runs: runs, Work: float64(total) / (1 << 20), Unit: "MiB",
 	}
@@ -204,28 +204,6 @@ MaxRequestWorkers 64
 	return "", 0, nil, fmt.Errorf("apache did not answer on %s: %s", addr, b)
 }
 
-// processTree is pid and its descendants, from /proc.
-func processTree(pid int) []int {
-	out := []int{pid}
-	for i := 0; i < len(out); i++ {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", out[i], out[i]))
-		for _, f := range strings.Fields(string(b)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-func cpuOf(pids []int) time.Duration {
-	var d time.Duration
-	for _, p := range pids {
-		d += cpuTime(p)
-	}
-	return d
-}
-
 func randomFile(path string, size int64) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -266,18 +244,6 @@ func curlDownloaders(base string, info *packages.Info, n int) (int, error) {
 	wg.Wait()
 	close(errs)
 	return ok, <-errs
-}
-
-// cpuTime is a process's user + system time, from /proc.
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 // peakRSS is a process's peak resident set, KiB.

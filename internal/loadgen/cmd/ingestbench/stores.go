@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"muster/internal/bench"
 	"muster/internal/haproxy"
 	"muster/internal/pgtest"
 )
@@ -48,7 +48,7 @@ func startPostgresSides(bin string) (one, two target, stop func(), err error) {
 	}
 	admin.Close()
 	dsn := func(db string) string { return strings.Replace(pg.DSN, "/postgres?", "/"+db+"?", 1) }
-	pgPIDs := func() []int { return processTree(pg.PID) }
+	pgPIDs := func() []int { return bench.ProcessTree(pg.PID) }
 
 	one, s1, err := startMuster(bin, "muster postgres", "", "", "--database", dsn("single"))
 	if err != nil {
@@ -85,43 +85,6 @@ func startPostgresSides(bin string) (one, two target, stop func(), err error) {
 	return one, two, stop, nil
 }
 
-// processTree is pid and its descendants, from /proc.
-func processTree(pid int) []int {
-	if pid == 0 {
-		return nil
-	}
-	out := []int{pid}
-	for i := 0; i < len(out); i++ {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", out[i], out[i]))
-		for _, f := range strings.Fields(string(b)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-// cpuOf is the user + system time of processes (their reaped children
-// included), from /proc.
-func cpuOf(pids []int) time.Duration {
-	var d time.Duration
-	for _, p := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-		var ticks int64
-		for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime
-			v, _ := strconv.ParseInt(f[i], 10, 64)
-			ticks += v
-		}
-		d += time.Duration(ticks) * time.Second / 100 // USER_HZ
-	}
-	return d
-}
-
 // cpuCosts holds the CPU per inventory of each side's runs, by workload.
 var (
 	cpuMu    sync.Mutex
@@ -136,10 +99,10 @@ type cpuAcct struct {
 func startCPU(t target) *cpuAcct {
 	a := &cpuAcct{t: t}
 	if t.pids != nil {
-		a.m0 = cpuOf(t.pids())
+		a.m0 = bench.CPU(t.pids())
 	}
 	if t.db != nil {
-		a.d0 = cpuOf(t.db())
+		a.d0 = bench.CPU(t.db())
 	}
 	return a
 }
@@ -148,10 +111,10 @@ func (a *cpuAcct) stop(workload string, items int) {
 	if a.t.pids == nil || items == 0 {
 		return
 	}
-	m := (cpuOf(a.t.pids()) - a.m0) / time.Duration(items)
+	m := (bench.CPU(a.t.pids()) - a.m0) / time.Duration(items)
 	var d time.Duration
 	if a.t.db != nil {
-		d = (cpuOf(a.t.db()) - a.d0) / time.Duration(items)
+		d = (bench.CPU(a.t.db()) - a.d0) / time.Duration(items)
 	}
 	cpuMu.Lock()
 	defer cpuMu.Unlock()
