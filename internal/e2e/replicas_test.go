@@ -4,7 +4,11 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -163,4 +167,74 @@ func TestReplicasBehindALoadBalancer(t *testing.T) {
 		t.Fatal("the inventory sent after the kill is not stored")
 	}
 	t.Logf("%d of %d acknowledged (%d stored by the killed replica), all present once; %d devices in all", len(acked), n, storedOnA, len(devs))
+}
+
+// Two replicas on one PostgreSQL, over HTTPS, sharing their data dir: a
+// package built and assigned through one replica's API reaches a muster
+// agent of each replica, each downloads it from its own, runs it once, and
+// both results are in the shared store.
+func TestReplicasServeOnePackageToAgentsOfBoth(t *testing.T) {
+	dsn := pgtest.Start(t)
+	cert, key := selfSigned(t)
+	t.Setenv("SSL_CERT_FILE", cert) // the CLI's API client trusts the test CA
+	data := t.TempDir()
+	local := []string{"--data-dir", data, "--database", dsn}
+	for _, o := range []string{"DOWNLOAD_FRAG_LATENCY", "DOWNLOAD_CYCLE_LATENCY", "DOWNLOAD_PERIOD_LATENCY"} {
+		muster(t, false, append(append([]string{}, local...), "server", "config", "set", o, "1")...)
+	}
+	tls := []string{"--database", dsn, "--tls-cert", cert, "--tls-key", key}
+	a := startServer(t, data, tls...)
+	b := startServer(t, data, tls...)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte(a.Token), 0o600)
+
+	agent := func(srv *serverProc, work string) string {
+		out, _ := muster(t, false, "-o", "json", "agent", "run", "--server", srv.URL, "--work-dir", work, "--ca", cert)
+		return out
+	}
+	// Two machines: two work dirs with their own DEVICEID (made in one
+	// second on one host they would be the same).
+	host, _ := os.Hostname()
+	wa, wb := t.TempDir(), t.TempDir()
+	for i, w := range []string{wa, wb} {
+		short, _, _ := strings.Cut(host, ".")
+		state := fmt.Sprintf(`{"deviceid": "%s-2026-01-01-00-00-0%d", "hostname": %q}`, short, i, short)
+		if err := os.WriteFile(filepath.Join(w, "state.json"), []byte(state), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	agent(a, wa)
+	agent(b, wb)
+
+	marks := t.TempDir()
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "run.sh"), []byte("#!/bin/sh\necho ran >> "+marks+"/ran\n"), 0o755)
+	api := []string{"--server", strings.TrimSuffix(b.URL, "/ocsinventory"), "--token-file", tokenFile, "--data-dir", t.TempDir()}
+	out, _ := muster(t, false, append([]string{"-o", "json", "package", "build", src, "--name", "both", "--action", "execute",
+		"--command", "sh run.sh", "--frag-size", "1KiB", "--priority", "1"}, api...)...)
+	var info struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &info); err != nil || info.ID == "" {
+		t.Fatalf("build through replica b: %q %v", out, err)
+	}
+	muster(t, false, append([]string{"package", "assign", info.ID, "--all"}, api...)...)
+
+	for _, run := range []struct {
+		srv  *serverProc
+		work string
+	}{{a, wa}, {b, wb}} {
+		if out := agent(run.srv, run.work); !strings.Contains(out, `"`+info.ID+`": "SUCCESS"`) {
+			t.Fatalf("agent of %s: %s\nserver log:\n%s", run.srv.Base, out, run.srv.Stderr)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(marks, "ran")); string(b) != "ran\nran\n" {
+		t.Fatalf("the package ran %q, want once per agent", b)
+	}
+	out, _ = muster(t, false, append([]string{"-o", "json", "package", "status", info.ID}, api...)...)
+	var states []store.PackageState
+	if err := json.Unmarshal([]byte(out), &states); err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 2 || states[0].State != "SUCCESS" || states[1].State != "SUCCESS" {
+		t.Fatalf("package status through the API: %+v", states)
+	}
 }
