@@ -32,6 +32,7 @@ declare -A provides=(
   [dante-server]=/usr/sbin/danted                   # a real SOCKS4/SOCKS5 proxy for the agent's /PROXY_TYPE=2,3
   [osslsigncode]=/usr/bin/osslsigncode             # signs the MSI (make msi with MSI_SIGN_CERT/KEY); verified in a test
   [openssl]=/usr/bin/openssl
+  [fusioninventory-agent]=/usr/bin/fusioninventory-agent  # the second stock agent the server must take unchanged
   [haproxy]=/usr/sbin/haproxy                       # a real load balancer in front of server replicas (started per test)
   [postgresql]=/usr/lib/postgresql/15/bin/postgres  # the store conformance suite's second backend (started per test, never the distribution's cluster)
 )

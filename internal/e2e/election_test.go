@@ -24,6 +24,8 @@ type electionBed struct {
 	port    string
 	agents  map[int][]testbed.Host // by LAN: the hosts running muster's agent
 	workDir map[string]string
+	// ca, when set, is the server's certificate: agents speak HTTPS.
+	ca string
 }
 
 // agentRun runs `muster agent run` on host h, under its own host name (the
@@ -31,6 +33,10 @@ type electionBed struct {
 func (eb *electionBed) agentRun(t *testing.T, h testbed.Host, extra ...string) string {
 	t.Helper()
 	url := fmt.Sprintf("http://%s:%s/ocsinventory", eb.OperatorIPs[h.LAN], eb.port)
+	if eb.ca != "" {
+		url = strings.Replace(url, "http://", "https://", 1)
+		extra = append([]string{"--ca", eb.ca}, extra...)
+	}
 	name := strings.SplitN(h.Name, ".", 2)[0] + fmt.Sprintf("-l%d", h.LAN)
 	cmdline := fmt.Sprintf("hostname %s && exec %s agent run -o json --server %s --work-dir %s %s", name, musterBin, url, eb.workDir[h.IP], strings.Join(extra, " "))
 	out, err := eb.HostCommand(h, "unshare", "--uts", "sh", "-c", cmdline).CombinedOutput()

@@ -68,8 +68,19 @@ type serverProc struct {
 
 // startServer runs `muster server` on a free loopback port over dataDir.
 // token is empty when the data dir already had one.
+//
+// Agents that report to it run on the test machine itself, not in a bed:
+// elections are off (IPDISCOVER 0), so no agent is ever asked to scan the
+// machine's real network. Tests of elections use a bed (startServerCmd).
 func startServer(t *testing.T, dataDir string, args ...string) *serverProc {
 	t.Helper()
+	cfg := []string{"server", "config", "set", "IPDISCOVER", "0", "--data-dir", dataDir}
+	for i, a := range args {
+		if a == "--database" && i+1 < len(args) {
+			cfg = append(cfg, "--database", args[i+1])
+		}
+	}
+	muster(t, false, cfg...)
 	return startServerCmd(t, exec.Command(musterBin, append([]string{"-o", "json", "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, args...)...), dataDir)
 }
 

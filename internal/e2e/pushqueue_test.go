@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -28,10 +29,19 @@ func TestPushRetriesWhenDiscoverySeesTheHost(t *testing.T) {
 	data := t.TempDir()
 	muster(t, false, "server", "config", "set", "IPDISCOVER_NO_POSTPONE", "1", "--data-dir", data)
 	muster(t, false, "server", "config", "set", "IPDISCOVER_LATENCY", "10", "--data-dir", data)
-	srv := startServerCmd(t, b.Command(musterBin, "-o", "json", "server", "--listen", "0.0.0.0:0", "--data-dir", data), data)
+	// HTTPS: push records outcomes with the API token, which never crosses
+	// plain HTTP off loopback.
+	cert, key := selfSigned(t, b.OperatorIPs...)
+	srv := startServerCmd(t, b.Command(musterBin, "-o", "json", "server", "--listen", "0.0.0.0:0", "--data-dir", data,
+		"--tls-cert", cert, "--tls-key", key), data)
 	port := srv.Base[strings.LastIndex(srv.Base, ":")+1:]
-	url := fmt.Sprintf("http://%s:%s/ocsinventory", b.OperatorIPs[0], port)
-	eb := &electionBed{Bed: b, data: data, port: port, workDir: map[string]string{agentHost.IP: t.TempDir()}}
+	url := fmt.Sprintf("https://%s:%s/ocsinventory", b.OperatorIPs[0], port)
+	eb := &electionBed{Bed: b, data: data, port: port, workDir: map[string]string{agentHost.IP: t.TempDir()}, ca: cert}
+	command := func(args ...string) *exec.Cmd {
+		cmd := b.Command(args...)
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+cert) // the push's API client trusts it
+		return cmd
+	}
 	eb.agentRun(t, agentHost) // inventory: elected
 	for _, h := range down {
 		b.SetDown(h, true)
@@ -52,7 +62,7 @@ func TestPushRetriesWhenDiscoverySeesTheHost(t *testing.T) {
 			"--handshake-timeout", "2s", "--retries", "0"}, extra...)
 	}
 	queue := func() []push.QueuedHost {
-		out, err := b.Command(musterBin, "push", "queue", "-o", "json", "--server", url, "--token", srv.Token).CombinedOutput()
+		out, err := command(musterBin, "push", "queue", "-o", "json", "--server", url, "--token", srv.Token).CombinedOutput()
 		if err != nil {
 			t.Fatalf("push queue: %v %s", err, out)
 		}
@@ -64,7 +74,7 @@ func TestPushRetriesWhenDiscoverySeesTheHost(t *testing.T) {
 	}
 
 	resp1 := filepath.Join(dir, "first.csv")
-	if out, err := b.Command(pushArgs("-f", list, "--response", resp1)...).CombinedOutput(); err == nil {
+	if out, err := command(pushArgs("-f", list, "--response", resp1)...).CombinedOutput(); err == nil {
 		t.Fatalf("push with 3 hosts down exited 0:\n%s", out)
 	}
 	first := records(t, resp1)
@@ -96,7 +106,7 @@ func TestPushRetriesWhenDiscoverySeesTheHost(t *testing.T) {
 	}
 
 	resp2 := filepath.Join(dir, "queue.csv")
-	out, err := b.Command(pushArgs("--queue", "--response", resp2)...).CombinedOutput()
+	out, err := command(pushArgs("--queue", "--response", resp2)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("push --queue: %v\n%s", err, out)
 	}

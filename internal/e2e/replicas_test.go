@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -52,6 +53,11 @@ func TestReplicasBehindALoadBalancer(t *testing.T) {
 	state := t.TempDir()
 	for i := 0; i < 2; i++ {
 		runAgent(t, agent, "--server", lb+"/ocsinventory", "--nolocal", "--basevardir="+state, "--force")
+	}
+	// And FusionInventory's agent, the other stock one.
+	fusion := testenv.Tool(t, "fusioninventory-agent")
+	if out, err := exec.Command(fusion, "--server", lb+"/ocsinventory", "--tasks=inventory", "--force", "--no-httpd").CombinedOutput(); err != nil {
+		t.Fatalf("fusioninventory-agent: %v\n%s", err, out)
 	}
 
 	tmpl, err := fleet.Load("../../inventories/testdata/inventory-nosoftware.xml")
@@ -154,14 +160,14 @@ func TestReplicasBehindALoadBalancer(t *testing.T) {
 	if len(acked) < n/2 {
 		t.Fatalf("only %d of %d inventories were acknowledged across the kill", len(acked), n)
 	}
-	agents := 0
-	for id := range seen {
-		if !strings.HasPrefix(id, "lb-") && !strings.HasPrefix(id, "after-") {
-			agents++
+	agents := map[string]int{}
+	for _, d := range devs {
+		if !strings.HasPrefix(d.DeviceID, "lb-") && !strings.HasPrefix(d.DeviceID, "after-") {
+			agents[strings.SplitN(d.UserAgent, "_v", 2)[0]]++
 		}
 	}
-	if agents != 1 {
-		t.Errorf("the real agent's two runs through the balancer made %d devices, want 1", agents)
+	if agents["OCS-NG_unified_unix_agent"] != 1 || len(agents) != 2 {
+		t.Errorf("stock agents through the balancer: %v, want one OCS agent device (two runs) and one FusionInventory one", agents)
 	}
 	if seen[fleet.DeviceID("after-", 0)] != 1 {
 		t.Fatal("the inventory sent after the kill is not stored")
@@ -203,8 +209,16 @@ func TestReplicasServeOnePackageToAgentsOfBoth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	agent(a, wa)
-	agent(b, wb)
+	// Both machines report at once, each to its own replica.
+	var wg sync.WaitGroup
+	for _, r := range []struct {
+		srv  *serverProc
+		work string
+	}{{a, wa}, {b, wb}} {
+		wg.Add(1)
+		go func() { defer wg.Done(); agent(r.srv, r.work) }()
+	}
+	wg.Wait()
 
 	marks := t.TempDir()
 	src := t.TempDir()
@@ -237,4 +251,5 @@ func TestReplicasServeOnePackageToAgentsOfBoth(t *testing.T) {
 	if len(states) != 2 || states[0].State != "SUCCESS" || states[1].State != "SUCCESS" {
 		t.Fatalf("package status through the API: %+v", states)
 	}
+
 }

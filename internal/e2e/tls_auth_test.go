@@ -21,15 +21,20 @@ import (
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key.
-func selfSigned(t *testing.T) (cert, key string) {
+// selfSigned makes a CA-capable certificate for 127.0.0.1 and ips.
+func selfSigned(t *testing.T, ips ...string) (cert, key string) {
 	t.Helper()
+	addrs := []net.IP{net.ParseIP("127.0.0.1")}
+	for _, ip := range ips {
+		addrs = append(addrs, net.ParseIP(ip))
+	}
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		IPAddresses: addrs,
 		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
