@@ -6,6 +6,7 @@ package main
 import (
 	"muster/agent"
 	"muster/agent/setup"
+	"runtime/pprof"
 
 	"context"
 	"fmt"
@@ -18,6 +19,13 @@ func main() {
 	// agent's MSI appended, run with the OCS setup's switches.
 	if setup.Embedded() {
 		os.Exit(setup.Run(context.Background(), os.Args[1:], os.Stdout))
+	}
+	// MUSTER_CPUPROFILE=FILE writes a CPU profile of the command (go tool
+	// pprof), for finding where a benchmark's time goes.
+	if p := os.Getenv("MUSTER_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
 	}
 	root := newApp().root()
 	// `muster … agent …` takes the OCS Windows agent's switches too,
@@ -32,6 +40,7 @@ func main() {
 	}
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "muster:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
