@@ -38,16 +38,21 @@ stock Unix agent at it with
 
   ocsinventory-agent --server http://HOST:PORT/ocsinventory --nolocal
 
-The JSON API lives under /api/v1 (devices, devices/{id}, network, subnets,
-push/queue, packages, packages/{id}/status) and needs the bearer token
-printed at first start; 'muster server token' makes a new one. /healthz
-answers without a token.
+The JSON API lives under /api/v1: devices, the network map and elections,
+schedules, options, clients, push records and queue, packages (upload and
+build, assign, status, delete), token rotation. It needs the bearer token
+printed at first start ('muster server token' makes a new one), as do the
+Prometheus metrics on /metrics. /healthz answers without a token. Admin
+commands elsewhere reach it with --server and a token, or a context
+(muster context).
 
 Deployment packages (muster package) live in DATA-DIR/packages and are
 served under /download/ID/.
 
-Inventories are stored in DATA-DIR/muster.db (SQLite, WAL). Each inventory is
-committed to disk before the agent gets its reply.`,
+Records are stored in DATA-DIR/muster.db (SQLite, WAL), or in PostgreSQL with
+--database postgres://… (MUSTER_DATABASE), which several servers can share
+(with a shared DATA-DIR for packages and keys). Each inventory and each
+PROLOG contact is committed before the agent gets its reply.`,
 		Example: `  muster server --listen 0.0.0.0:8080 --data-dir /var/lib/muster
   muster server --tls-cert cert.pem --tls-key key.pem --agent-user ocs --agent-password secret
   MUSTER_SERVER_FREQUENCY=1 muster server   # ask agents for an inventory at most daily`,
