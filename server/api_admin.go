@@ -188,7 +188,7 @@ func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm Local
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, invalid("the archive is over %d MiB (--max-upload)", limit>>20)
+		return nil, invalid("the archive is over %d MiB (the server's --max-upload)", limit>>20)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("upload: %w", err)

@@ -66,6 +66,7 @@ PROLOG contact is committed before the agent gets its reply.`,
 	f.String("agent-user", "", "require HTTP Basic auth from agents with this user")
 	f.String("agent-password", "", "password for --agent-user")
 	f.Int64("max-body", server.DefaultMaxBody, "largest request body in bytes, compressed or inflated")
+	f.Int64("max-upload", server.DefaultMaxUpload, "largest package archive in bytes that muster package build --server may upload")
 	f.Int("frequency", 0, "days an inventory stays valid before agents are asked again (0 = every contact, -1 = never)")
 	f.Int("prolog-freq", server.DefaultPrologFreq, "hours between agent contacts, told to agents in every PROLOG reply")
 	f.String("package-info-loc", "", "host[:port]/path agents fetch package info files from over HTTPS (default: this server/download)")
@@ -82,7 +83,7 @@ PROLOG contact is committed before the agent gets its reply.`,
 	f.Int("activation-rate", server.DefaultActivationRate, "activation attempts (activate, deactivate, download?code=) a minute per IP; -1 for no limit")
 	f.String("clock-offset-file", "", "tests: a file holding a duration (e.g. 360h) added to the server's clock, read at every use")
 	f.MarkHidden("clock-offset-file")
-	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file", "activation-rate", "max-parses", "max-elements", "max-conns", "max-conns-per-ip", "min-body-rate", "body-grace", "parse-wait", "max-event-fields", "max-field-bytes"} {
+	for _, name := range []string{"listen", "tls-cert", "tls-key", "agent-user", "agent-password", "max-body", "frequency", "prolog-freq", "package-info-loc", "package-pack-loc", "clock-offset-file", "activation-rate", "max-parses", "max-elements", "max-conns", "max-conns-per-ip", "min-body-rate", "body-grace", "parse-wait", "max-event-fields", "max-field-bytes", "max-upload"} {
 		a.bind(f, "server."+name, name)
 	}
 	client := &cobra.Command{Use: "client", Short: "Manage clients and their activation codes"}
@@ -149,7 +150,8 @@ func (a *app) runServer() error {
 		Limits: server.Limits{MaxParses: v.GetInt("server.max-parses"), MaxConns: v.GetInt("server.max-conns"),
 			MaxConnsPerIP: v.GetInt("server.max-conns-per-ip"), MinBodyRate: v.GetInt64("server.min-body-rate"),
 			BodyGrace: v.GetDuration("server.body-grace"), ParseWait: v.GetDuration("server.parse-wait"),
-			MaxEventFields: v.GetInt("server.max-event-fields"), MaxFieldBytes: v.GetInt("server.max-field-bytes")},
+			MaxEventFields: v.GetInt("server.max-event-fields"), MaxFieldBytes: v.GetInt("server.max-field-bytes"),
+			MaxUpload: v.GetInt64("server.max-upload")},
 		Log: a.log,
 		Now: offsetClock(v.GetString("server.clock-offset-file")),
 	}, st)
