@@ -188,7 +188,7 @@ func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm Local
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, invalid("the archive is over %d MiB (the server's --max-upload)", limit>>20)
+		return nil, invalid("the archive is over %s (the server's --max-upload)", sizeText(limit))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
@@ -197,4 +197,17 @@ func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm Local
 		return nil, invalid("the upload is empty")
 	}
 	return adm.BuildPackage(r.Context(), tmp.Name(), o)
+}
+
+// sizeText says a byte count the way a person reads it.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

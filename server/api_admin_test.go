@@ -38,7 +38,7 @@ func TestAdminAPIRefusals(t *testing.T) {
 		{"POST", "/api/v1/clients", `{"name":""}`, 400, "empty"},
 		{"POST", "/api/v1/packages/123/assign", `{"kind":"all"}`, 404, "no package"},
 		{"GET", "/api/v1/packages/..", ``, 404, ""},
-		{"POST", "/api/v1/packages?action=launch&command=x&archive=tar.gz", strings.Repeat("x", 4096), 400, "over 0 MiB"},
+		{"POST", "/api/v1/packages?action=launch&command=x&archive=tar.gz", strings.Repeat("x", 4096), 400, "over 1 KiB"},
 		{"POST", "/api/v1/packages?action=launch&command=x&archive=rar", "x", 400, "archive"},
 	} {
 		code, body := call(c.method, c.path, c.body)
