@@ -144,19 +144,6 @@ func (s *DB) SetElection(ctx context.Context, deviceID string, mode int, subnet 
 	return err
 }
 
-// ReplaceElection moves victim's election on subnet to deviceID, in one
-// transaction.
-func (s *DB) ReplaceElection(ctx context.Context, victim, deviceID, subnet string, now time.Time) error {
-	return s.inTx(ctx, func(tx *txn) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ipdiscover WHERE device_id = (SELECT id FROM devices WHERE deviceid = ?) AND mode = 1`, victim); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ipdiscover(device_id, mode, subnet, since) SELECT id, 1, ?, ? FROM devices WHERE deviceid = ?
-			ON CONFLICT(device_id) DO UPDATE SET mode = 1, subnet = excluded.subnet, since = excluded.since`, subnet, now.Unix(), deviceID)
-		return err
-	})
-}
-
 // RecordScan stores what an elected agent found on its subnet: one netmap
 // row per MAC (IP, name and vendor updated, first seen kept), and the
 // subnet's last scan.

@@ -60,10 +60,8 @@ type Store interface {
 	// elected devices by subnet.
 	ElectionOf(ctx context.Context, deviceID string) (Election, error)
 	Elected(ctx context.Context) (map[string][]Election, error)
-	// SetElection sets a device's standing (mode -1 removes it);
-	// ReplaceElection moves victim's election to deviceID.
+	// SetElection sets a device's standing (mode -1 removes it).
 	SetElection(ctx context.Context, deviceID string, mode int, subnet string, now time.Time) error
-	ReplaceElection(ctx context.Context, victim, deviceID, subnet string, now time.Time) error
 	// Elect decides and applies a device's election in one transaction.
 	Elect(ctx context.Context, deviceID string, now time.Time, decide func(self Election, elected map[string][]Election) ElectionChange) (ElectionChange, error)
 	// RecordScan stores an elected agent's IPDISCOVER results.
