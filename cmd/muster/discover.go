@@ -61,7 +61,7 @@ Needs root or the CAP_NET_RAW capability.`,
 	f.Duration("name-timeout", time.Second, "deadline of one name lookup")
 	f.String("vendors", "", "read vendors from this ieee-data directory (default: the table built in)")
 	f.String("report", "", "also report the scan to this muster server's network map (http(s)://host:port)")
-	f.String("token", "", "API token of the --report server")
+	f.String("token", "", "API token of the --report server (https://, or http:// on loopback: a token never crosses plain HTTP)")
 	for _, n := range []string{"iface", "latency", "fast", "rate", "retries", "timeout", "exclude", "force", "names", "name-timeout", "vendors", "report", "token"} {
 		a.bind(f, "discover."+n, n)
 	}

@@ -111,7 +111,7 @@ The exit status is non-zero when any host is not ok.`,
 	f.String("retry-from", "", "push to the hosts of this response file that were not ok")
 	f.String("resume", "", "continue the run of this response file: skip hosts it already has")
 	f.Bool("dry-run", false, "show what would run where, and stop")
-	f.String("token", "", "API token of the muster server at --server: record every outcome there (unreachable hosts queued)")
+	f.String("token", "", "API token of the muster server at --server: record every outcome there (unreachable hosts queued); --server must then be https://, or http:// on loopback")
 	f.Bool("queue", false, "push to the hosts of the server's retry queue that the network map has seen again")
 	for _, n := range []string{"file", "installer", "mode", "url", "sha256", "preset", "command", "server", "activation",
 		"remote-dir", "transport", "user", "password", "password-file", "key", "ssh-agent", "known-hosts", "strict-host-keys",

@@ -56,7 +56,7 @@ func (a *app) admin() (server.Admin, func(), error) {
 
 // localOnly refuses a command that has no API yet when a server is named.
 func (a *app) localOnly(what string) error {
-	srv, _, err := apiclient.Resolve(a.apiServer, "x")
+	srv, _, err := apiclient.Resolve(a.apiServer, "")
 	if err != nil {
 		return err
 	}
