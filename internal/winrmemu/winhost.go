@@ -56,7 +56,9 @@ func (s *Server) startWindows(c *command, line string) error {
 		return s.fail(c, 1, "winrmemu: this PowerShell is not modelled: "+err.Error())
 	}
 	pr, pw := io.Pipe()
+	c.mu.Lock()
 	c.stdin = pw
+	c.mu.Unlock()
 	out := &streamWriter{c: c, i: 0}
 	errw := &streamWriter{c: c, i: 1}
 	a := call.Args
@@ -105,8 +107,10 @@ func firstWord(s string) string {
 
 // fail ends a command at once with a message and an exit code.
 func (s *Server) fail(c *command, code int, msg string) error {
+	c.mu.Lock()
 	c.stdin = nopWriteCloser{}
 	c.out[1] = append(c.out[1], msg+"\r\n"...)
+	c.mu.Unlock()
 	c.finish(code)
 	return nil
 }

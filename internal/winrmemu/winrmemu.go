@@ -459,10 +459,15 @@ func (sw *streamWriter) Write(p []byte) (int, error) {
 }
 
 func (c *command) kill() {
-	if c.cmd != nil && c.cmd.Process != nil {
-		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	c.mu.Lock()
+	cmd, stdin := c.cmd, c.stdin
+	c.mu.Unlock()
+	if cmd != nil && cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
-	c.stdin.Close()
+	if stdin != nil {
+		stdin.Close()
+	}
 }
 
 // finish records a command's end.
@@ -476,12 +481,14 @@ func (c *command) finish(code int) {
 // startSh runs line through /bin/sh in the emulator's directory.
 func (s *Server) startSh(c *command, line string) error {
 	cmd, codeFile := s.shCommand(c, "/bin/sh", "-c", line)
-	c.cmd = cmd
 	stdin, _ := cmd.StdinPipe()
-	c.stdin = stdin
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	// Set once started (kill reads them, under the lock, from Close).
+	c.mu.Lock()
+	c.cmd, c.stdin = cmd, stdin
+	c.mu.Unlock()
 	s.running.Add(1)
 	go func() { defer s.running.Done(); c.finish(exitCode(cmd.Wait(), codeFile)) }()
 	return nil
@@ -551,11 +558,18 @@ func (s *Server) send(w http.ResponseWriter, mid string, env *envelope) {
 			s.fault(w, mid, "s:Sender", "w:SchemaValidationError", "2150858817", "The stream is not base64.")
 			return
 		}
+		c.mu.Lock()
+		stdin := c.stdin
+		c.mu.Unlock()
+		if stdin == nil {
+			s.fault(w, mid, "s:Sender", "w:InvalidParameter", "2150858882", "The command takes no input.")
+			return
+		}
 		if len(data) > 0 {
-			c.stdin.Write(data)
+			stdin.Write(data)
 		}
 		if strings.EqualFold(st.End, "true") {
-			c.stdin.Close()
+			stdin.Close()
 		}
 	}
 	s.reply(w, mid, actBase+"SendResponse", `<rsp:SendResponse/>`)
