@@ -9,7 +9,7 @@ LISTEN   ?= 127.0.0.1:8080
 FUZZTIME ?= 5s
 VERSION  ?= 0.1.0
 
-.PHONY: all build msi run test test-deps vet fuzz bench clean
+.PHONY: all build msi run test test-deps vet fuzz race bench clean
 
 all: build
 
@@ -36,6 +36,11 @@ test: test-deps vet
 	$(GO) test -count=1 -timeout 25m $$($(GO) list ./... | grep -v /internal/testbed$$)
 	$(GO) test -count=1 -timeout 10m -v ./internal/testbed/ | grep -E '^(---|ok|FAIL|PASS)|hosts/s|loss|rtt|Error|error|panic'; exit $${PIPESTATUS[0]}
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+# The unit tests under the race detector (the e2e suite runs the built
+# binary, so it has nothing to add there).
+race:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /internal/e2e$$ -e /internal/testbed$$)
 
 # Each fuzz target runs for FUZZTIME (go test allows one target per run). A
 # failure that is only Go's fuzz-deadline race (no failing input written,
