@@ -43,3 +43,12 @@ func (e *rttEstimator) wait(ceiling time.Duration) time.Duration {
 	}
 	return min(ceiling, max(rttFloor, rttK*time.Duration(e.slowest.Load())))
 }
+
+// quiet is how long replies must have stopped before the final wait ends:
+// the slowest reply time seen, at least rttFloor (0 with no reply yet).
+func (e *rttEstimator) quiet() time.Duration {
+	if e.seen.Load() == 0 {
+		return 0
+	}
+	return max(rttFloor, time.Duration(e.slowest.Load()))
+}

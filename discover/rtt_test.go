@@ -89,7 +89,7 @@ func TestScannerFinalWaitFollowsReplies(t *testing.T) {
 	}
 	empty := newMemLink()
 	_, st = scan(t, empty, Options{Targets: targets[:20], Timeout: 40 * time.Millisecond})
-	if st.FinalWait != 40*time.Millisecond {
-		t.Errorf("nobody answered: final wait %v, want the whole timeout", st.FinalWait)
+	if st.FinalWait < 40*time.Millisecond {
+		t.Errorf("nobody answered: final wait %v, want the whole timeout (40ms)", st.FinalWait)
 	}
 }

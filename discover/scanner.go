@@ -47,8 +47,8 @@ type Stats struct {
 	Ignored    int           `json:"ignored"`
 	Elapsed    time.Duration `json:"-"`
 	// FinalWait is how long the scan waited for late replies after its
-	// last request: rttK × the slowest reply time seen, within
-	// [rttFloor, Timeout].
+	// last request: rttK × the slowest reply time seen, longer while
+	// replies still came, within [rttFloor, Timeout].
 	FinalWait time.Duration `json:"final_wait_ns"`
 }
 
@@ -244,17 +244,25 @@ func (s *Scanner) send(ctx context.Context, m *matcher) error {
 		}
 	}
 	// Final wait: as long as the reply times seen say late replies can
-	// still come (re-estimated as they arrive), cut short once everything
-	// answered.
+	// still come (re-estimated as they arrive), and while replies still
+	// trickle in (a busy host answers late: the wait lasts until they
+	// have been quiet for the slowest reply time), never past the ceiling;
+	// cut short once everything answered.
 	last := lastAsked
 	for !m.allFound() {
 		wait := s.rtt.wait(o.Timeout)
-		s.finalWait.Store(int64(wait))
-		left := last.Add(wait).Sub(o.Clock.Now())
-		if left <= 0 {
+		now := o.Clock.Now()
+		done := !now.Before(last.Add(wait))
+		if quiet := s.rtt.quiet(); done && quiet > 0 {
+			if r := m.quietSince(); r.After(last) && now.Sub(r) < quiet {
+				done = false // replies are still coming
+			}
+		}
+		if done || !now.Before(last.Add(o.Timeout)) {
+			s.finalWait.Store(int64(now.Sub(last)))
 			break
 		}
-		if err := o.Clock.Sleep(ctx, min(left, time.Millisecond)); err != nil {
+		if err := o.Clock.Sleep(ctx, time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -37,8 +37,8 @@ IPDISCOVER_LATENCY): gentle on the network, a /24 takes about 26 s.
 --fast sends as fast as the link takes, optionally capped with --rate.
 Addresses that stay silent are asked again (--retries), then the scan waits
 for the last replies as long as the replies seen say it must: 2 × the slowest reply
-seen, at least 10 ms, at most --timeout (the whole --timeout only when nothing
-answered). Replies are taken while sending.
+seen, at least 10 ms, and longer while replies still come in, at most --timeout
+(the whole --timeout only when nothing answered). Replies are taken while sending.
 
 Results print as they come: a table, JSON lines (-o json) or CSV (-o csv).
 Needs root or the CAP_NET_RAW capability.`,
