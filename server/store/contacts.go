@@ -64,8 +64,9 @@ type contactBatch struct {
 	err      error
 }
 
-// maxBatch bounds the contacts of one commit; more wait for the next.
-const maxBatch = 5000
+// maxBatch bounds the contacts of one transaction; a larger batch takes
+// several, and its PROLOGs are answered once all are committed.
+var maxBatch = 5000
 
 func (s *DB) flusher() {
 	defer close(s.stopped)
@@ -80,33 +81,25 @@ func (s *DB) flusher() {
 	}
 }
 
-// flush commits the batch filled so far, if any.
+// flush commits the batch filled so far, if any: maxBatch contacts per
+// transaction, and its waiters are released once all of them are in.
 func (s *DB) flush() {
-	for {
-		s.mu.Lock()
-		b := s.next
-		var rest []contact
-		if b != nil && len(b.contacts) > maxBatch {
-			rest = b.contacts[maxBatch:]
-			b.contacts = b.contacts[:maxBatch:maxBatch]
-		}
-		s.next = nil
-		if len(rest) > 0 { // the overflow shares the outcome of a later commit
-			s.next = &contactBatch{contacts: rest, done: make(chan struct{})}
-		}
-		s.mu.Unlock()
-		if b == nil {
-			return
-		}
-		b.err = s.applyContacts(context.Background(), b.contacts)
-		if b.err != nil {
-			s.log.Error("store: could not record prolog contacts", "count", len(b.contacts), "err", b.err)
-		}
-		close(b.done)
-		if len(rest) == 0 {
-			return
-		}
+	s.mu.Lock()
+	b := s.next
+	s.next = nil
+	s.mu.Unlock()
+	if b == nil {
+		return
 	}
+	for rest := b.contacts; len(rest) > 0 && b.err == nil; {
+		chunk := rest[:min(len(rest), maxBatch)]
+		rest = rest[len(chunk):]
+		b.err = s.applyContacts(context.Background(), chunk)
+	}
+	if b.err != nil {
+		s.log.Error("store: could not record prolog contacts", "count", len(b.contacts), "err", b.err)
+	}
+	close(b.done)
 }
 
 // applyContacts records contacts in one transaction. QUALITY is OCS's

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -229,4 +230,39 @@ func testContactsAreDurableAndMonotonic(t *testing.T, openTemp func(*testing.T) 
 	if d, _ := s.Device(ctx, doc.DeviceID); d.Fidelity != before.Fidelity+201 {
 		t.Fatalf("after 200 concurrent contacts: fidelity %d, want %d", d.Fidelity, before.Fidelity+201)
 	}
+}
+
+// A batch larger than one transaction takes is committed in several, and
+// every PROLOG in it returns only once its own contact is in.
+func TestContactBatchOverflowCommitsAllBeforeAnswering(t *testing.T) {
+	old := maxBatch
+	maxBatch = 3
+	defer func() { maxBatch = old }()
+	s := openSQLite(t)
+	ctx := context.Background()
+	doc := sample(t)
+	t0 := time.Unix(1_800_000_000, 0)
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("dev%02d-2026-01-01-00-00-00", i)
+		if _, err := s.SaveInventory(ctx, ids[i], doc.Inventory, Meta{Received: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Contact(ctx, id, "ua", t0.Add(time.Hour)); err != nil {
+				t.Error(err)
+				return
+			}
+			// What this PROLOG's answer promised must be readable now.
+			if d, err := s.Device(ctx, id); err != nil || d.Fidelity != 2 {
+				t.Errorf("%s answered before its contact was committed: fidelity %d (%v)", id, d.Fidelity, err)
+			}
+		}()
+	}
+	wg.Wait()
 }
