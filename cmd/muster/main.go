@@ -6,6 +6,7 @@ package main
 import (
 	"muster/agent"
 	"muster/agent/setup"
+	"muster/internal/textsafe"
 	"runtime/pprof"
 
 	"context"
@@ -39,7 +40,8 @@ func main() {
 		root.SetArgs(args)
 	}
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "muster:", err)
+		// Errors can carry a server's or host's words: sanitized too.
+		fmt.Fprintln(os.Stderr, "muster:", textsafe.Sanitize(err.Error()))
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}

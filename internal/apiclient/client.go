@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -53,8 +54,14 @@ func New(base, token string) (*Client, error) {
 	return &Client{base: u.Scheme + "://" + u.Host, token: token, http: &http.Client{Timeout: 5 * time.Minute}}, nil
 }
 
+// loopback is true for localhost and loopback addresses only: a name such
+// as 127.example.com is not one.
 func loopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // Error is an API call the server refused or failed.

@@ -17,12 +17,14 @@ func TestNewRefuses(t *testing.T) {
 		{"ftp://muster.example", "t", "want the muster server's URL"},
 		{"https://muster.example", "", "API token is needed"},
 		{"http://192.0.2.1:8080", "t", "in clear"},
+		{"http://127.example.com:8080", "t", "in clear"}, // a name, not a loopback address
+		{"http://127.0.0.1.nip.io:8080", "t", "in clear"},
 	} {
 		if _, err := New(c.base, c.token); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("New(%q): %v, want %q", c.base, err, c.want)
 		}
 	}
-	for _, ok := range []string{"https://muster.example:8443/ocsinventory", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:8080"} {
+	for _, ok := range []string{"https://muster.example:8443/ocsinventory", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:8080", "http://127.8.9.10:8080"} {
 		c, err := New(ok, "t")
 		if err != nil {
 			t.Errorf("New(%q): %v", ok, err)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,19 @@ func TestAdminCommandsThroughTheAPI(t *testing.T) {
 	_, stderr = muster(t, true, "network", "subnets", "--server", "http://192.0.2.1:8080", "--token", "x")
 	if !strings.Contains(stderr, "in clear") {
 		t.Errorf("plain HTTP off loopback: %s", stderr)
+	}
+}
+
+// A hostile server's error text reaches the terminal sanitized: no escape
+// sequence of its own survives.
+func TestAPIErrorsAreSanitized(t *testing.T) {
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte("{\"error\": \"\\u001b]0;owned\\u0007\\u001b[2Jgone\"}"))
+	}))
+	defer hostile.Close()
+	_, stderr := muster(t, true, "network", "subnets", "--server", hostile.URL, "--token", "x", "--data-dir", t.TempDir())
+	if strings.ContainsAny(stderr, "\x1b\x07") || !strings.Contains(stderr, "403") {
+		t.Fatalf("stderr %q", stderr)
 	}
 }
