@@ -72,27 +72,6 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) {
-	devs, err := s.store.Devices(r.Context())
-	s.respond(w, "list devices", devs, err)
-}
-
-func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
-	d, err := s.store.Device(r.Context(), r.PathValue("id"))
-	s.respond(w, "device", d, err)
-}
-
-func (s *Server) handleNetmap(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	m, err := s.store.Netmap(r.Context(), q.Get("unknown") == "1" || q.Get("unknown") == "true", q.Get("subnet"))
-	s.respond(w, "netmap", m, err)
-}
-
-func (s *Server) handleSubnets(w http.ResponseWriter, r *http.Request) {
-	sn, err := s.store.Subnets(r.Context())
-	s.respond(w, "subnets", sn, err)
-}
-
 // handlePushRecord stores push outcomes posted by muster push --server.
 func (s *Server) handlePushRecord(w http.ResponseWriter, r *http.Request) {
 	var recs []store.PushHost

@@ -14,19 +14,44 @@ import (
 	"muster/server/store"
 )
 
-// The admin half of /api/v1: every action of server.Admin, each a route,
-// each behind the API token. Bodies are small JSON objects, capped.
+// /api/v1: every action of server.Admin, each a route served by the
+// LocalAdmin over the server's store, each behind the API token. Bodies are small JSON objects, capped.
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	adm := LocalAdmin{Store: s.store, PackagesDir: s.cfg.PackagesDir, Signer: s.cfg.PackageSigner, Now: s.cfg.Now}
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, adm LocalAdmin)) {
 		mux.Handle(pattern, s.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(w, r, adm) })))
 	}
+	h("GET /api/v1/devices", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		devs, err := adm.Devices(r.Context())
+		s.answer(w, "list devices", devs, err)
+	})
+	h("GET /api/v1/devices/{id}", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		d, err := adm.Device(r.Context(), r.PathValue("id"))
+		s.answer(w, "device", d, err)
+	})
+	h("GET /api/v1/network", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		q := r.URL.Query()
+		m, err := adm.Netmap(r.Context(), q.Get("unknown") == "1" || q.Get("unknown") == "true", q.Get("subnet"))
+		s.answer(w, "netmap", m, err)
+	})
+	h("GET /api/v1/subnets", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		sn, err := adm.Subnets(r.Context())
+		s.answer(w, "subnets", sn, err)
+	})
+	h("GET /api/v1/packages", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		list, err := adm.Packages(r.Context())
+		s.answer(w, "packages", list, err)
+	})
+	h("GET /api/v1/packages/{id}/status", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
+		st, err := adm.PackageStatus(r.Context(), r.PathValue("id"))
+		s.answer(w, "package status", st, err)
+	})
 	h("POST /api/v1/network/elect", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		var req struct{ DeviceID, Standing, Subnet string }
 		if !s.readJSON(w, r, &req) {
 			return
 		}
-		s.answer(w, "elect", ok, adm.Elect(r.Context(), req.DeviceID, req.Standing, req.Subnet))
+		s.answer(w, "elect", okBody, adm.Elect(r.Context(), req.DeviceID, req.Standing, req.Subnet))
 	})
 	h("PUT /api/v1/subnets/{subnet}/schedule", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		var req struct{ Interval string }
@@ -38,7 +63,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			s.answer(w, "schedule", nil, invalid("interval %q: want a duration (4h, 30m) or 0", req.Interval))
 			return
 		}
-		s.answer(w, "schedule", ok, adm.Schedule(r.Context(), r.PathValue("subnet"), d))
+		s.answer(w, "schedule", okBody, adm.Schedule(r.Context(), r.PathValue("subnet"), d))
 	})
 	h("GET /api/v1/options", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		o, err := adm.Options(r.Context())
@@ -49,7 +74,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		if !s.readJSON(w, r, &req) {
 			return
 		}
-		s.answer(w, "set option", ok, adm.SetOption(r.Context(), r.PathValue("name"), req.Value))
+		s.answer(w, "set option", okBody, adm.SetOption(r.Context(), r.PathValue("name"), req.Value))
 	})
 	h("GET /api/v1/clients", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		cs, err := adm.Clients(r.Context())
@@ -67,7 +92,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		s.answer(w, "add client", c, err)
 	})
 	h("POST /api/v1/devices/{id}/release", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
-		s.answer(w, "release", ok, adm.Release(r.Context(), r.PathValue("id")))
+		s.answer(w, "release", okBody, adm.Release(r.Context(), r.PathValue("id")))
 	})
 	h("POST /api/v1/token/rotate", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		t, err := adm.RotateToken(r.Context())
@@ -82,7 +107,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		s.answer(w, "build package", info, err)
 	})
 	h("DELETE /api/v1/packages/{id}", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
-		s.answer(w, "delete package", ok, adm.DeletePackage(r.Context(), r.PathValue("id")))
+		s.answer(w, "delete package", okBody, adm.DeletePackage(r.Context(), r.PathValue("id")))
 	})
 	h("POST /api/v1/packages/{id}/assign", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		var req struct {
@@ -97,8 +122,8 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	})
 }
 
-// ok is the body of an action that returns nothing.
-var ok = map[string]string{"status": "ok"}
+// okBody is the body of an action that returns nothing.
+var okBody = map[string]string{"status": "ok"}
 
 // maxAdminBody caps an admin request's JSON body.
 const maxAdminBody = 64 << 10

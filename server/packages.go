@@ -114,22 +114,3 @@ func packageFileName(id, file string) bool {
 	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
-// handlePackages lists the packages of the store.
-func (s *Server) handlePackages(w http.ResponseWriter, r *http.Request) {
-	list, err := packages.Dir(s.cfg.PackagesDir).List()
-	if list == nil {
-		list = []*packages.Info{}
-	}
-	s.respond(w, "packages", list, err)
-}
-
-// handlePackageStatus lists where a package stands on each device.
-func (s *Server) handlePackageStatus(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, err := packages.Dir(s.cfg.PackagesDir).Load(id); err != nil {
-		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
-		return
-	}
-	states, err := s.store.PackageStates(r.Context(), id)
-	s.respond(w, "package status", states, err)
-}

@@ -156,15 +156,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /download/{id}/{file}", s.handlePackageFile)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.requireToken(s.metrics.handler()))
-	mux.Handle("GET /api/v1/devices", s.requireToken(http.HandlerFunc(s.handleDevices)))
-	mux.Handle("GET /api/v1/devices/{id}", s.requireToken(http.HandlerFunc(s.handleDevice)))
-	mux.Handle("GET /api/v1/network", s.requireToken(http.HandlerFunc(s.handleNetmap)))
-	mux.Handle("GET /api/v1/subnets", s.requireToken(http.HandlerFunc(s.handleSubnets)))
 	mux.Handle("POST /api/v1/push/records", s.requireToken(http.HandlerFunc(s.handlePushRecord)))
 	mux.Handle("POST /api/v1/network/report", s.requireToken(http.HandlerFunc(s.handleNetworkReport)))
 	mux.Handle("GET /api/v1/push/queue", s.requireToken(http.HandlerFunc(s.handlePushQueue)))
-	mux.Handle("GET /api/v1/packages", s.requireToken(http.HandlerFunc(s.handlePackages)))
-	mux.Handle("GET /api/v1/packages/{id}/status", s.requireToken(http.HandlerFunc(s.handlePackageStatus)))
 	s.adminRoutes(mux)
 	return mux
 }
