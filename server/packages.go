@@ -113,4 +113,3 @@ func packageFileName(id, file string) bool {
 	n, ok := strings.CutPrefix(file, id+"-")
 	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
-
