@@ -88,17 +88,12 @@ Contexts live in ~/.config/muster/contexts.yaml (MUSTER_CONTEXTS), mode 0600.`,
 			if err != nil {
 				return fmt.Errorf("--token-file: %w", err)
 			}
-			token := strings.TrimSpace(string(b))
-			if _, err := apiclient.New(srv, token); err != nil { // the same checks as use
-				return err
-			}
 			cs, err := apiclient.LoadContexts()
 			if err != nil {
 				return err
 			}
-			cs.Contexts[args[0]] = apiclient.Context{Server: srv, Token: token}
-			if cs.Current == "" {
-				cs.Current = args[0]
+			if err := cs.Set(args[0], apiclient.Context{Server: srv, Token: strings.TrimSpace(string(b))}); err != nil {
+				return err
 			}
 			if err := cs.Save(); err != nil {
 				return err
@@ -118,10 +113,9 @@ Contexts live in ~/.config/muster/contexts.yaml (MUSTER_CONTEXTS), mode 0600.`,
 			if err != nil {
 				return err
 			}
-			if _, ok := cs.Contexts[args[0]]; !ok && args[0] != "" {
-				return fmt.Errorf("no context %q (have: %s)", args[0], strings.Join(cs.Names(), ", "))
+			if err := cs.Use(args[0]); err != nil {
+				return err
 			}
-			cs.Current = args[0]
 			return cs.Save()
 		},
 	}
@@ -158,12 +152,8 @@ Contexts live in ~/.config/muster/contexts.yaml (MUSTER_CONTEXTS), mode 0600.`,
 			if err != nil {
 				return err
 			}
-			if _, ok := cs.Contexts[args[0]]; !ok {
-				return fmt.Errorf("no context %q", args[0])
-			}
-			delete(cs.Contexts, args[0])
-			if cs.Current == args[0] {
-				cs.Current = ""
+			if err := cs.Remove(args[0]); err != nil {
+				return err
 			}
 			return cs.Save()
 		},

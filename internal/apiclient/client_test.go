@@ -83,3 +83,30 @@ func TestResolvePrecedence(t *testing.T) {
 		t.Errorf("a broken file names itself: %v", err)
 	}
 }
+
+func TestContextsSetUseRemove(t *testing.T) {
+	t.Setenv("MUSTER_CONTEXTS", filepath.Join(t.TempDir(), "contexts.yaml"))
+	cs, err := LoadContexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Set("bad", Context{Server: "http://192.0.2.1:8080", Token: "t"}); err == nil {
+		t.Fatal("a context that would send its token in clear was accepted")
+	}
+	if err := cs.Set("a", Context{Server: "https://a:8443", Token: "t"}); err != nil || cs.Current != "a" {
+		t.Fatalf("first context: %v, current %q", err, cs.Current)
+	}
+	cs.Set("b", Context{Server: "https://b:8443", Token: "t"})
+	if cs.Current != "a" {
+		t.Fatalf("a second context changed the current one: %q", cs.Current)
+	}
+	if err := cs.Use("nope"); err == nil || !strings.Contains(err.Error(), "a, b") {
+		t.Fatalf("use of an unknown context: %v", err)
+	}
+	if err := cs.Remove("a"); err != nil || cs.Current != "" {
+		t.Fatalf("removing the current one: %v, current %q", err, cs.Current)
+	}
+	if err := cs.Remove("a"); err == nil {
+		t.Fatal("removed twice")
+	}
+}

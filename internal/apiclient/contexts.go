@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -93,6 +94,43 @@ func (c *Contexts) Save() error {
 	if err := os.Rename(tmp, c.path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("contexts %s: %w", c.path, err)
+	}
+	return nil
+}
+
+// Set adds or replaces a context after checking it as New would, and makes
+// it current when none is.
+func (c *Contexts) Set(name string, ctx Context) error {
+	if name == "" {
+		return errors.New("a context needs a name")
+	}
+	if _, err := New(ctx.Server, ctx.Token); err != nil {
+		return err
+	}
+	c.Contexts[name] = ctx
+	if c.Current == "" {
+		c.Current = name
+	}
+	return nil
+}
+
+// Use makes name current; "" means the local store.
+func (c *Contexts) Use(name string) error {
+	if _, ok := c.Contexts[name]; !ok && name != "" {
+		return fmt.Errorf("no context %q (have: %s)", name, strings.Join(c.Names(), ", "))
+	}
+	c.Current = name
+	return nil
+}
+
+// Remove forgets a context (and the current one, if it was).
+func (c *Contexts) Remove(name string) error {
+	if _, ok := c.Contexts[name]; !ok {
+		return fmt.Errorf("no context %q", name)
+	}
+	delete(c.Contexts, name)
+	if c.Current == name {
+		c.Current = ""
 	}
 	return nil
 }
