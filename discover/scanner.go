@@ -78,8 +78,9 @@ type Options struct {
 	Retries int
 	// Timeout is the ceiling of the final wait for replies after the last
 	// request (and of the wait between unpaced passes): the scanner waits
-	// 2 × the slowest reply time it has seen, at least 10 ms, and the whole
-	// Timeout only while no reply came at all.
+	// 2 × the slowest reply time it has seen, at least 10 ms, longer while
+	// replies still come in, and the whole Timeout only while no reply came
+	// at all.
 	Timeout time.Duration
 	// Names resolves each host's name by reverse DNS.
 	Names bool
@@ -175,7 +176,8 @@ func (s *Scanner) Run(ctx context.Context, out chan<- Result) (Stats, error) {
 const batch = 64
 
 // send asks every target, then asks silent ones again Retries times, then
-// waits Timeout for the last replies (less if every target answered).
+// waits for the last replies as long as the replies say (at most Timeout,
+// less if every target answered).
 func (s *Scanner) send(ctx context.Context, m *matcher) error {
 	o := s.opts
 	interval, burst := o.Latency, 1
