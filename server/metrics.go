@@ -123,14 +123,8 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		failed = 1
 	}
-	if devs, err := c.st.Devices(ctx); err == nil {
-		live := 0
-		for _, d := range devs {
-			if time.Since(d.LastContact) < 24*time.Hour {
-				live++
-			}
-		}
-		ch <- prometheus.MustNewConstMetric(descDevices, prometheus.GaugeValue, float64(len(devs)))
+	if total, live, err := c.st.DeviceCounts(ctx, time.Now().Add(-24*time.Hour)); err == nil {
+		ch <- prometheus.MustNewConstMetric(descDevices, prometheus.GaugeValue, float64(total))
 		ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(live))
 	} else {
 		failed = 1

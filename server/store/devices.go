@@ -241,6 +241,13 @@ func unix(s int64) time.Time {
 	return time.Unix(s, 0).UTC()
 }
 
+// DeviceCounts implements Store.
+func (s *DB) DeviceCounts(ctx context.Context, liveSince time.Time) (total, live int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN lastcome >= ? THEN 1 ELSE 0 END), 0) FROM devices`,
+		liveSince.Unix()).Scan(&total, &live)
+	return total, live, err
+}
+
 // Devices implements Store.
 func (s *DB) Devices(ctx context.Context) ([]Device, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices d ORDER BY d.lastdate DESC, d.id`)

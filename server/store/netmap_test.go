@@ -56,6 +56,12 @@ func testNetmapAndSchedules(t *testing.T, openTemp func(*testing.T) *DB) {
 	if err != nil || every != 6*time.Hour || last.Unix() != now.Unix() {
 		t.Fatalf("Schedule = %v, %v, %v", every, last, err)
 	}
+	if total, live, err := s.DeviceCounts(ctx, now.Add(-time.Hour)); err != nil || total != 1 || live != 1 {
+		t.Fatalf("DeviceCounts = %d, %d, %v; want 1 device, in contact", total, live, err)
+	}
+	if _, live, _ := s.DeviceCounts(ctx, now.Add(time.Hour)); live != 0 {
+		t.Fatalf("live since later: %d", live)
+	}
 	subnets, err := s.Subnets(ctx)
 	if err != nil || len(subnets) != 1 || subnets[0].Live != 2 || subnets[0].Unknown != 1 || subnets[0].Rescan != "6h0m0s" {
 		t.Fatalf("Subnets = %+v, %v", subnets, err)

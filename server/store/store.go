@@ -32,6 +32,8 @@ type Store interface {
 
 	// Devices lists devices, most recently inventoried first.
 	Devices(ctx context.Context) ([]Device, error)
+	// DeviceCounts counts the devices, and those in contact since liveSince.
+	DeviceCounts(ctx context.Context, liveSince time.Time) (total, live int, err error)
 	// Device returns one device with its full inventory; ref is its numeric
 	// id or its DEVICEID.
 	Device(ctx context.Context, ref string) (*DeviceDetail, error)
