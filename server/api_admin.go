@@ -157,6 +157,9 @@ func (s *Server) answer(w http.ResponseWriter, what string, v any, err error) {
 // DefaultMaxUpload bounds an uploaded package archive.
 const DefaultMaxUpload = 8 << 30
 
+// uploadTime is how long an upload may take to arrive.
+const uploadTime = time.Hour
+
 // buildUploaded builds a package from the archive in the request body (a
 // tar.gz or zip, ?archive=tar.gz|zip|none), with the build options in the
 // query: name, action, command, priority, frag-size, proto, notify,
@@ -198,6 +201,11 @@ func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm Local
 	if err := os.MkdirAll(s.cfg.PackagesDir, 0o755); err != nil {
 		return nil, err
 	}
+	// An archive of gigabytes takes longer than the server's 5-minute read
+	// timeout: an upload gets an hour to arrive, and the build after it.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(uploadTime))
+	rc.SetWriteDeadline(time.Now().Add(2 * uploadTime))
 	tmp, err := os.CreateTemp(s.cfg.PackagesDir, ".upload-*."+kind)
 	if err != nil {
 		return nil, err

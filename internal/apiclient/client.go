@@ -264,8 +264,11 @@ func (c *Client) BuildPackage(ctx context.Context, src string, o packages.BuildO
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
+	// No overall timeout for an upload of any size (ctx still ends it).
+	up := *c
+	up.http = &http.Client{Transport: c.http.Transport}
 	var info packages.Info
-	if err := c.send(req, "POST /api/v1/packages", &info); err != nil {
+	if err := up.send(req, "POST /api/v1/packages", &info); err != nil {
 		return nil, err
 	}
 	return &info, nil
