@@ -36,6 +36,12 @@ func binDir() (string, error) {
 // without PostgreSQL: initdb must run as the postgres user.
 func Start(t testing.TB) string {
 	t.Helper()
+	return StartServer(t).DSN
+}
+
+// StartServer is Start, returning the whole Server (its socket DSN too).
+func StartServer(t testing.TB) *Server {
+	t.Helper()
 	if _, err := binDir(); err != nil {
 		testenv.Missing(t, err.Error())
 	}
@@ -48,15 +54,19 @@ func Start(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	return srv.DSN
+	return srv
 }
 
 // Server is a private PostgreSQL cluster started by Run.
 type Server struct {
-	DSN  string
-	Dir  string
-	PID  int // the postmaster's
-	stop func()
+	DSN string
+	// SocketDSN reaches the same database through the Unix socket in Dir:
+	// it works from any network namespace (a test bed's hosts), where the
+	// loopback port does not.
+	SocketDSN string
+	Dir       string
+	PID       int // the postmaster's
+	stop      func()
 }
 
 // Stop stops the server and removes its files.
@@ -104,7 +114,8 @@ func Run() (*Server, error) {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		return fail(fmt.Errorf("%v\n%s", err, log))
 	}
-	s := &Server{DSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), Dir: dir}
+	s := &Server{DSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), Dir: dir,
+		SocketDSN: fmt.Sprintf("postgres://postgres@/postgres?host=%s&port=%d&sslmode=disable", dir, port)}
 	if b, err := os.ReadFile(filepath.Join(data, "postmaster.pid")); err == nil {
 		s.PID, _ = strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
 	}
