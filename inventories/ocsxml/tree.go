@@ -164,7 +164,17 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 	if lim.MaxDepth <= 0 {
 		lim = DefaultLimits
 	}
-	d := xml.NewDecoder(bytes.NewReader(scrubControls(data)))
+	data = scrubControls(data)
+	if root, ok := parseFast(data, lim); ok {
+		return root, nil
+	}
+	return parseStd(data, lim)
+}
+
+// parseStd is Parse through encoding/xml: every document parseFast leaves,
+// and the error messages.
+func parseStd(data []byte, lim Limits) (*Node, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	d.CharsetReader = charsetReader
 	var (
