@@ -8,7 +8,8 @@
 // (FIDELITY). Both sides answer a PROLOG only once its contact is
 // committed (OCS: a commit per request; muster: group commit). muster
 // runs three ways: on SQLite, on a private PostgreSQL, and as two replicas
-// on one PostgreSQL behind HAProxy; the CPU each inventory costs muster and
+// on one PostgreSQL behind HAProxy, compared with one server behind the
+// same balancer as well as with one reached directly; the CPU each inventory costs muster and
 // PostgreSQL is printed, and a capacity plan for 100,000 agents. The OCS
 // server is the one scripts/ocs-reference.sh stands up on
 // 127.0.0.1:8081; without it, the comparison is refused.
@@ -90,7 +91,7 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 		return err
 	}
 	defer stop()
-	pg1, pg2, stopPG, err := startPostgresSides(bin)
+	pg1, pg1lb, pg2, stopPG, err := startPostgresSides(bin)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 	ctx := context.Background()
 	runID := time.Now().Unix() % 100000
 	regPrefix := fmt.Sprintf("reg%05d-", runID)
-	all := []target{mu, ocs, pg1, pg2}
+	all := []target{mu, ocs, pg1, pg2, pg1lb}
 	for _, t := range all {
 		// Warm up as a live server is: one seed machine (OCS's software
 		// dictionaries), and 200 registered machines for the PROLOGs.
@@ -137,8 +138,8 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 			rep, err := bench.Run(ctx, bench.Comparison{
 				Name:   fmt.Sprintf("ingest, full inventories, C=%d", c),
 				Same:   fmt.Sprintf("the same %d new machines' full inventories (337 KB XML, 843 packages each) per run, C=%d clients, a connection per request; every side commits each inventory before answering (SQLite synchronous=FULL; PostgreSQL fsync on; MariaDB InnoDB flush at commit); output: acknowledged, devices and software rows stored", k, c),
-				Sides:  []bench.Side{full(mu), full(ocs), full(pg1), full(pg2)},
-				Ratios: [][2]int{{0, 1}, {2, 1}, {3, 1}, {3, 2}},
+				Sides:  []bench.Side{full(mu), full(ocs), full(pg1), full(pg2), full(pg1lb)},
+				Ratios: [][2]int{{0, 1}, {2, 1}, {3, 1}, {3, 2}, {3, 4}},
 				Runs:   runs, Work: float64(k), Unit: "inventories",
 			}, os.Stderr)
 			rep.Print(os.Stdout)
@@ -177,8 +178,8 @@ func run(bin, tmplPath string, k, prologs, runs int, ocsURL, levels, work string
 		rep, err := bench.Run(ctx, bench.Comparison{
 			Name:   fmt.Sprintf("ingest, PROLOG, C=%d", c),
 			Same:   fmt.Sprintf("the same %d PROLOGs of 200 known machines per run, C=%d clients, a connection per request; output: acknowledged and contacts (FIDELITY) recorded, read right after the run; both commit each contact before answering (OCS a commit per request, muster a group commit shared by the PROLOGs that arrive during the previous one)", prologs, c),
-			Sides:  []bench.Side{prolog(mu), prolog(ocs), prolog(pg1), prolog(pg2)},
-			Ratios: [][2]int{{0, 1}, {2, 1}, {3, 1}, {3, 2}},
+			Sides:  []bench.Side{prolog(mu), prolog(ocs), prolog(pg1), prolog(pg2), prolog(pg1lb)},
+			Ratios: [][2]int{{0, 1}, {2, 1}, {3, 1}, {3, 2}, {3, 4}},
 			Runs:   runs, Work: float64(prologs), Unit: "PROLOGs",
 		}, os.Stderr)
 		rep.Print(os.Stdout)

@@ -18,8 +18,10 @@ import (
 )
 
 // startPostgresSides starts a private PostgreSQL with two databases: one
-// for a single muster server, one for two replicas behind HAProxy.
-func startPostgresSides(bin string) (one, two target, stop func(), err error) {
+// for a single muster server (reached directly, and through HAProxy as
+// oneLB), one for two replicas behind HAProxy. Two replicas are compared
+// with one behind the same balancer, so the ratio is the replicas' own.
+func startPostgresSides(bin string) (one, oneLB, two target, stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -33,17 +35,17 @@ func startPostgresSides(bin string) (one, two target, stop func(), err error) {
 	}()
 	pg, err := pgtest.Run()
 	if err != nil {
-		return one, two, stop, fmt.Errorf("PostgreSQL (the scale-out sides need it): %w", err)
+		return one, oneLB, two, stop, fmt.Errorf("PostgreSQL (the scale-out sides need it): %w", err)
 	}
 	stops = append(stops, pg.Stop)
 	admin, err := sql.Open("pgx", pg.DSN)
 	if err != nil {
-		return one, two, stop, err
+		return one, oneLB, two, stop, err
 	}
 	for _, db := range []string{"single", "replicas"} {
 		if _, err := admin.Exec("CREATE DATABASE " + db); err != nil {
 			admin.Close()
-			return one, two, stop, err
+			return one, oneLB, two, stop, err
 		}
 	}
 	admin.Close()
@@ -52,29 +54,37 @@ func startPostgresSides(bin string) (one, two target, stop func(), err error) {
 
 	one, s1, err := startMuster(bin, "muster postgres", "", "", "--database", dsn("single"))
 	if err != nil {
-		return one, two, stop, err
+		return one, oneLB, two, stop, err
 	}
 	stops = append(stops, s1)
 	one.db = pgPIDs
 	one.dsn = dsn("single")
+	lb1, err := haproxy.Run(one.addr)
+	if err != nil {
+		return one, oneLB, two, stop, err
+	}
+	stops = append(stops, lb1.Stop)
+	oneLB = one
+	oneLB.name = "muster postgres ×1 LB"
+	oneLB.url = lb1.URL + "/ocsinventory"
 	shared, err := os.MkdirTemp("", "ingestbench-replicas-")
 	if err != nil {
-		return one, two, stop, err
+		return one, oneLB, two, stop, err
 	}
 	stops = append(stops, func() { os.RemoveAll(shared) })
 	r1, s2, err := startMuster(bin, "replica 1", shared, "", "--database", dsn("replicas"))
 	if err != nil {
-		return one, two, stop, err
+		return one, oneLB, two, stop, err
 	}
 	stops = append(stops, s2)
 	r2, s3, err := startMuster(bin, "replica 2", shared, r1.token, "--database", dsn("replicas"))
 	if err != nil {
-		return one, two, stop, err
+		return one, oneLB, two, stop, err
 	}
 	stops = append(stops, s3)
 	lb, err := haproxy.Run(r1.addr, r2.addr)
 	if err != nil {
-		return one, two, stop, err
+		return one, oneLB, two, stop, err
 	}
 	stops = append(stops, lb.Stop)
 	two = r1
@@ -82,7 +92,7 @@ func startPostgresSides(bin string) (one, two target, stop func(), err error) {
 	two.url = lb.URL + "/ocsinventory"
 	two.pids = func() []int { return append(r1.pids(), r2.pids()...) }
 	two.db = pgPIDs
-	return one, two, stop, nil
+	return one, oneLB, two, stop, nil
 }
 
 // cpuCosts holds the CPU per inventory of each side's runs, by workload.
