@@ -270,7 +270,7 @@ func TestMatcher(t *testing.T) {
 		if got != s.want {
 			t.Errorf("%s: outcome %d, want %d", s.name, got, s.want)
 		}
-		if got == newHost && (r.IP != a || r.MAC.String() != macA.String() || r.RTT != 3*time.Millisecond) {
+		if got == newHost && (r.IP != a || r.MAC.String() != macA.String() || r.RTT != 3*time.Millisecond || r.Requests != 1) {
 			t.Errorf("%s: result %+v", s.name, r)
 		}
 	}
@@ -283,6 +283,14 @@ func TestMatcher(t *testing.T) {
 	}
 	if silent := m.silentOnes([]netip.Addr{a, b}); len(silent) != 1 || silent[0] != b || m.allFound() {
 		t.Errorf("silent %v, allFound %v", silent, m.allFound())
+	}
+	// b is asked again 4 ms later; a reply 1 ms after the retry may answer
+	// either request: the result says b was asked twice, and it is no
+	// sample for the wait (Karn's rule).
+	m.sent([]netip.Addr{b}, t0.Add(4*time.Millisecond))
+	got, r := m.handle(pkt(2, macX, b, ourIP), t0.Add(5*time.Millisecond))
+	if got != newHost || r.Requests != 2 || r.RTT != time.Millisecond || r.sample >= 0 {
+		t.Errorf("reply after a retry: outcome %d, requests %d, rtt %v, sample %v", got, r.Requests, r.RTT, r.sample)
 	}
 }
 

@@ -20,8 +20,13 @@ type Result struct {
 	// Name is the reverse-DNS name, empty when there is none.
 	Name string `json:"name"`
 	// RTT is the time from the last request to this address to its reply.
-	RTT       time.Duration `json:"-"`
-	FirstSeen time.Time     `json:"first_seen"`
+	// When Requests > 1 it is ambiguous: ARP cannot say which request a
+	// reply answers, and a slow reply to an earlier one looks fast.
+	RTT time.Duration `json:"-"`
+	// Requests is how many requests this address was sent before it
+	// answered (1 unless a retry pass asked again).
+	Requests  int       `json:"requests"`
+	FirstSeen time.Time `json:"first_seen"`
 	// EtherSrc is set when the Ethernet source differs from the ARP sender
 	// MAC (a proxy or a bridge that rewrites).
 	EtherSrc net.HardwareAddr `json:"-"`
@@ -391,11 +396,12 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		Vendor    string    `json:"vendor"`
 		Name      string    `json:"name"`
 		RTTms     float64   `json:"rtt_ms"`
+		Requests  int       `json:"requests"`
 		FirstSeen time.Time `json:"first_seen"`
 		EtherSrc  string    `json:"ether_src,omitempty"`
 	}
 	o := out{IP: r.IP.String(), MAC: r.MAC.String(), Vendor: r.Vendor, Name: r.Name,
-		RTTms: float64(r.RTT.Microseconds()) / 1000, FirstSeen: r.FirstSeen.UTC()}
+		RTTms: float64(r.RTT.Microseconds()) / 1000, Requests: r.Requests, FirstSeen: r.FirstSeen.UTC()}
 	if r.EtherSrc != nil {
 		o.EtherSrc = r.EtherSrc.String()
 	}

@@ -37,6 +37,7 @@ func bed(t *testing.T, lans ...testbed.LAN) *testbed.Bed {
 type found struct {
 	IP, MAC, Vendor, Name string
 	RTTms                 float64 `json:"rtt_ms"`
+	Requests              int
 }
 
 // discoverOn runs `muster discover -o json` in the bed's operator namespace.
@@ -157,11 +158,27 @@ func TestDiscoverSlash24(t *testing.T) {
 		}()
 		got, summary := discoverOn(t, b, "--fast", "--retries", "4", "--timeout", "100ms", "--names=false", "10.77.0.0/24")
 		exactly(t, got, hosts, false)
-		for _, h := range hosts[:1] {
-			if f := got[h.IP]; f.RTTms < 5 {
-				t.Errorf("%s is 5 ms away, but its reply time is %.2f ms", h.IP, f.RTTms)
+		// A reply time is a measure only for an address asked once: after a
+		// retry, a 5 ms reply to the first request can land 1 ms after the
+		// second (seen in CI on a busy machine). Such hosts say so.
+		checked := 0
+		for i, h := range hosts {
+			f := got[h.IP]
+			if f.Requests < 1 {
+				t.Errorf("%s: %d requests reported", h.IP, f.Requests)
+			}
+			if i%5 != 0 || f.Requests != 1 {
+				continue
+			}
+			checked++
+			if f.RTTms < 5 {
+				t.Errorf("%s is 5 ms away and was asked once, but its reply time is %.2f ms", h.IP, f.RTTms)
 			}
 		}
+		if checked == 0 {
+			t.Errorf("every one of the 10 delayed hosts was asked more than once: no reply time to check")
+		}
+		t.Logf("%d of the 10 delayed hosts were asked once; their reply times are at least 5 ms", checked)
 		t.Log(strings.TrimSpace(summary))
 	})
 	t.Run("hosts set down are not reported", func(t *testing.T) {
