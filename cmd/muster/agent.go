@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -188,91 +187,36 @@ func (a *app) workDir() string {
 // config file, the settings saved by install-service.
 func (a *app) agentSettings() (agent.Settings, error) {
 	v := a.v
-	s := agent.Settings{}
-	// OCS gives a proxy as type, host and port; set once a type is given.
-	var px struct {
-		typ, port int
-		host      string
-		set       bool
+	saved, err := agent.LoadSettings(a.workDir())
+	if err != nil {
+		return agent.Settings{}, err
 	}
-	var err error
-	if saved, err := agent.LoadSettings(a.workDir()); err != nil {
-		return s, err
-	} else if saved != nil {
-		s = *saved
-	} else {
-		s.SSL = true
-	}
+	var layers []map[string]string
 	if f := v.GetString("agent.ocs-config"); f != "" {
 		ocs, unknown, err := agent.ReadOCSConfig(f)
 		if err != nil {
-			return s, err
+			return agent.Settings{}, err
 		}
 		for _, k := range unknown {
 			a.log.Debug("ocs config key not used by muster", "file", f, "key", k)
 		}
-		for k, val := range ocs {
-			switch k {
-			case "server":
-				s.Server = val
-			case "ssl":
-				s.SSL = val == "1" || strings.EqualFold(val, "true")
-			case "ca":
-				s.CA = val
-			case "user":
-				s.User = val
-			case "pwd":
-				s.Password = val
-			case "tag":
-				s.Tag = val
-			case "notag":
-				s.NoTag = val == "1"
-			case "proxy":
-				px.host = val
-			case "proxy-type":
-				px.typ, px.set = atoiOr(val, -1), true
-			case "proxy-port":
-				px.port = atoiOr(val, -1)
-			case "proxy-user":
-				s.ProxyUser = val
-			case "proxy-pwd":
-				s.ProxyPassword = val
-			}
+		layers = append(layers, ocs)
+	}
+	flags := map[string]string{}
+	for _, k := range []string{"server", "ssl", "ca", "user", "pwd", "tag", "proxy", "proxy-type", "proxy-port", "proxy-user", "proxy-pwd", "package-key"} {
+		if v.IsSet("agent." + k) {
+			flags[k] = v.GetString("agent." + k)
 		}
 	}
-	set := func(key string, f func()) {
-		if v.IsSet("agent."+key) && v.GetString("agent."+key) != "" {
-			f()
-		}
-	}
-	set("server", func() { s.Server = v.GetString("agent.server") })
-	if v.IsSet("agent.ssl") {
-		s.SSL = v.GetBool("agent.ssl")
-	}
-	set("ca", func() { s.CA = v.GetString("agent.ca") })
-	set("user", func() { s.User = v.GetString("agent.user") })
-	set("pwd", func() { s.Password = v.GetString("agent.pwd") })
-	set("tag", func() { s.Tag = v.GetString("agent.tag") })
 	if v.GetBool("agent.notag") {
-		s.NoTag = true
+		flags["notag"] = "1"
 	}
-	if v.IsSet("agent.proxy-type") {
-		px.typ, px.set = v.GetInt("agent.proxy-type"), true
-	}
-	set("proxy", func() { px.host = v.GetString("agent.proxy") })
-	if v.IsSet("agent.proxy-port") {
-		px.port = v.GetInt("agent.proxy-port")
-	}
-	set("proxy-user", func() { s.ProxyUser = v.GetString("agent.proxy-user") })
-	set("proxy-pwd", func() { s.ProxyPassword = v.GetString("agent.proxy-pwd") })
-	if px.set {
-		if s.Proxy, err = agent.ProxyURL(px.typ, px.host, px.port); err != nil {
-			return s, err
-		}
-	}
-	set("package-key", func() { s.PackageKey = v.GetString("agent.package-key") })
 	if hosts := v.GetStringSlice("agent.package-hosts"); len(hosts) > 0 {
-		s.PackageHosts = hosts
+		flags["package-hosts"] = strings.Join(hosts, ",")
+	}
+	s, err := agent.MergeSettings(saved, append(layers, flags)...)
+	if err != nil {
+		return s, err
 	}
 	if s.Server == "" {
 		// Installed by the MSI: its SERVER property.
@@ -554,15 +498,6 @@ func (a *app) agentGPOScript(f *pflag.FlagSet) error {
 		fmt.Fprintf(a.out, "wrote %s\n", p)
 	}
 	return nil
-}
-
-// atoiOr is s as a number, or def when it is not one.
-func atoiOr(s string, def int) int {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		return def
-	}
-	return n
 }
 
 func (a *app) agentPath(args []string) error {

@@ -7,20 +7,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 
 	"muster/push"
-	"muster/push/winrm"
 )
 
 func (a *app) pushCmd() *cobra.Command {
@@ -165,41 +159,35 @@ func (a *app) pushQueue() error {
 	return tw.Flush()
 }
 
-func (a *app) runPush(args []string) error {
+// plan is the push run the flags ask for.
+func (a *app) plan(args []string) *push.Plan {
 	v := a.v
 	get := func(k string) string { return v.GetString("push." + k) }
-	// psexec's form: @ALL.TXT INSTALLER ARGS…
-	if get("installer") == "" {
-		var installer string
-		var iargs []string
-		args, installer, iargs = push.PsexecArgs(args, get("file") != "")
-		if installer != "" {
-			v.Set("push.installer", installer)
-			if get("preset") == "" && get("command") == "" {
-				v.Set("push.command", push.InstallerCommand(iargs))
-			}
-			if !v.IsSet("push.transport") && push.WindowsInstaller(installer) {
-				v.Set("push.transport", string(push.SchemeWinRM))
-			}
-		}
-	}
-	def := push.Scheme(get("transport"))
-	switch def {
-	case push.SchemeSSH, push.SchemeWinRM, push.SchemeWinRMS:
-	default:
-		return fmt.Errorf("--transport %q: want ssh, winrm or winrms", def)
-	}
-	if get("retry-from") != "" && get("resume") != "" {
-		return errors.New("--retry-from and --resume do not go together")
-	}
+	return &push.Plan{Transport: push.Scheme(get("transport")), TransportSet: v.IsSet("push.transport"),
+		List: get("file"), Args: args, Stdin: os.Stdin, RetryFrom: get("retry-from"), Resume: get("resume"),
+		FromQueue: v.GetBool("push.queue"), Response: get("response"), Format: get("format"),
+		Mode: push.Mode(get("mode")), Installer: get("installer"), Command: get("command"), Preset: get("preset"),
+		URL: get("url"), SHA256: get("sha256"), Server: get("server"), Activation: get("activation"),
+		RemoteDir: get("remote-dir"), AsSystem: v.GetBool("push.system"), Cleanup: v.GetBool("push.cleanup"),
+		ServerMSI: filepath.Join(a.dataDir(), "installers", "muster-agent.msi"),
+		User:      get("user"), Password: get("password"), PasswordFile: get("password-file"),
+		Keys: v.GetStringSlice("push.key"), SSHAgent: v.GetBool("push.ssh-agent"), KnownHosts: get("known-hosts"),
+		StrictHostKeys: v.GetBool("push.strict-host-keys"), HandshakeTimeout: v.GetDuration("push.handshake-timeout"),
+		WinRMCA: get("winrm-ca"), Insecure: v.GetBool("push.insecure"), Auth: get("auth"), Krb5Conf: get("krb5-conf"),
+		WinRMShell: get("winrm-shell"), Log: a.log, Warn: os.Stderr}
+}
 
-	// Hosts, all checked before anything else happens.
-	var hosts []push.Host
+func (a *app) runPush(args []string) error {
+	p := a.plan(args)
+	p.ApplyPsexec()
+	if err := p.Check(); err != nil {
+		return err
+	}
 	remote, err := a.remote()
 	if err != nil {
 		return err
 	}
-	if a.v.GetBool("push.queue") {
+	if p.FromQueue {
 		if remote == nil {
 			return errors.New("--queue takes its hosts from the muster server: --server URL --token TOKEN")
 		}
@@ -207,78 +195,34 @@ func (a *app) runPush(args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, qh := range q {
-			h, err := push.ParseHost(qh.Host)
-			if err != nil {
-				return fmt.Errorf("queued host %q: %w", qh.Host, err)
-			}
-			hosts = append(hosts, h)
-		}
-		if len(hosts) == 0 {
-			fmt.Fprintln(os.Stderr, "push: no queued host has been seen again: nothing to do")
-			return nil
-		}
-	} else if from := get("retry-from"); from != "" {
-		if len(args) > 0 || get("file") != "" {
-			return errors.New("--retry-from takes its hosts from the response file: give no other hosts")
-		}
-		recs, err := push.ReadResponse(from)
-		if err != nil {
-			return fmt.Errorf("--retry-from: %w", err)
-		}
-		hosts = push.NotOK(recs)
-		if len(hosts) == 0 {
-			fmt.Fprintf(os.Stderr, "push: every host in %s is ok: nothing to do\n", from)
-			return nil
-		}
-	} else {
-		list, err := push.ReadHosts(get("file"), args, os.Stdin, def)
-		if err != nil {
-			return err
-		}
-		for _, d := range list.Duplicates {
-			a.log.Warn("duplicate host", "detail", d)
-		}
-		hosts = list.Hosts
-	}
-	respPath := get("response")
-	if r := get("resume"); r != "" {
-		recs, err := push.ReadResponse(r)
-		if err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-		done := len(hosts)
-		hosts = push.Unfinished(hosts, recs, def)
-		fmt.Fprintf(os.Stderr, "push: resuming %s: %d of %d hosts already finished\n", r, done-len(hosts), done)
-		if respPath == "" {
-			respPath = r
-		}
-		if len(hosts) == 0 {
-			return nil
+		for _, h := range q {
+			p.Queued = append(p.Queued, h.Host)
 		}
 	}
-	if respPath == "" {
-		respPath = "push-" + time.Now().Format("20060102-150405") + ".csv"
+	hosts, note, err := p.Hosts()
+	if err != nil {
+		return err
 	}
-	format := get("format")
-	if format == "" {
-		format = push.FormatOf(respPath)
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "push: "+note)
 	}
-
-	job, err := a.pushJob()
+	if len(hosts) == 0 {
+		return nil
+	}
+	respPath, format := p.ResponsePath(time.Now())
+	job, err := p.Job()
 	if err != nil {
 		return err
 	}
 	job.RunID = push.RunID(respPath)
-	job.Resume = get("resume") != ""
-	password, err := a.pushPassword()
-	if err != nil {
+	job.Resume = p.Resume != ""
+	if err := p.ReadPassword(); err != nil {
 		return err
 	}
-	if v.GetBool("push.dry-run") {
-		return a.dryRun(hosts, def, job, password)
+	if a.v.GetBool("push.dry-run") {
+		return p.DryRun(a.out, hosts, job, a.v.GetInt("push.concurrency"))
 	}
-	dialers, err := a.pushDialers(hosts, def, password)
+	dialers, err := p.Dialers(hosts)
 	if err != nil {
 		return err
 	}
@@ -290,11 +234,12 @@ func (a *app) runPush(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	prog := newPushProgress(len(hosts))
+	prog := push.NewProgress(os.Stderr, len(hosts), term.IsTerminal(int(os.Stderr.Fd())))
+	events := prog.Event
 	if remote != nil {
 		// Every finished host is also recorded on the muster server.
-		prog.hook = func(e push.Event) {
-			prog.event(e)
+		events = func(e push.Event) {
+			prog.Event(e)
 			if !e.Done {
 				return
 			}
@@ -303,14 +248,23 @@ func (a *app) runPush(args []string) error {
 			}
 		}
 	}
-	r := &push.Runner{Dialers: dialers, Default: def, Job: job,
-		Concurrency: v.GetInt("push.concurrency"), HostTimeout: v.GetDuration("push.timeout"),
-		Retries: v.GetInt("push.retries"), RetryWait: v.GetDuration("push.retry-wait"),
-		RetryFailed: v.GetBool("push.retry-failed"), Out: out, Progress: prog.dispatch}
+	r := &push.Runner{Dialers: dialers, Default: p.Transport, Job: job,
+		Concurrency: a.v.GetInt("push.concurrency"), HostTimeout: a.v.GetDuration("push.timeout"),
+		Retries: a.v.GetInt("push.retries"), RetryWait: a.v.GetDuration("push.retry-wait"),
+		RetryFailed: a.v.GetBool("push.retry-failed"), Out: out, Progress: events}
 	start := time.Now()
 	sum, runErr := r.Run(ctx, hosts)
-	prog.finish()
-	a.pushSummary(sum, prog, respPath, time.Since(start))
+	prog.Finish()
+	took := time.Since(start)
+	if a.jsonOutput() {
+		counts := map[string]int{}
+		for o, n := range sum {
+			counts[string(o)] = n
+		}
+		a.emit(map[string]any{"outcomes": counts, "response_file": respPath, "seconds": took.Seconds()})
+	} else {
+		push.WriteSummary(a.out, sum, prog.Failures(), respPath, took)
+	}
 	if runErr != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: finished hosts are in %s; continue with --resume %s", respPath, respPath)
@@ -321,265 +275,4 @@ func (a *app) runPush(args []string) error {
 		return fmt.Errorf("%d of %d hosts not ok (see %s; push them again with --retry-from %s)", bad, len(hosts), respPath, respPath)
 	}
 	return nil
-}
-
-func (a *app) pushJob() (*push.Job, error) {
-	get := func(k string) string { return a.v.GetString("push." + k) }
-	j := &push.Job{Mode: push.Mode(get("mode")), Installer: get("installer"), URL: get("url"), SHA256: get("sha256"),
-		Server: get("server"), Activation: get("activation"), AsSystem: a.v.GetBool("push.system"), Cleanup: a.v.GetBool("push.cleanup")}
-	switch p, c := get("preset"), get("command"); {
-	case p != "" && c != "":
-		return nil, errors.New("--preset and --command do not go together")
-	case p != "":
-		tmpl, ok := push.Presets[p]
-		if !ok {
-			return nil, fmt.Errorf("--preset %q: want ocs, msi or sh", p)
-		}
-		j.Command = tmpl
-		if p == "msi" && j.Server != "" {
-			j.Command += " SERVER={server}"
-		}
-		if p == "msi" && j.Installer == "" && j.Mode == push.Copy {
-			// muster's own MSI, as the server serves it (latest-win-msi).
-			j.Installer = filepath.Join(a.dataDir(), "installers", "muster-agent.msi")
-			if _, err := os.Stat(j.Installer); err != nil {
-				return nil, fmt.Errorf("--preset msi without --installer pushes the server's MSI, %s, which is missing: run make msi and copy bin/muster-agent.msi there", j.Installer)
-			}
-		}
-	default:
-		j.Command = c
-	}
-	if d := get("remote-dir"); d != "" {
-		j.Dirs = map[string]string{"sh": d, "windows": d}
-	}
-	if j.Mode == push.Copy && j.Installer == "" {
-		return nil, errors.New("--installer FILE is required")
-	}
-	if j.Mode == push.Pull && j.Installer != "" && j.SHA256 == "" {
-		// A local copy of what the hosts will download gives the digest.
-		if _, err := os.Stat(j.Installer); err == nil {
-			local := &push.Job{Mode: push.Copy, Installer: j.Installer, Command: "x"}
-			if err := local.Prepare(); err != nil {
-				return nil, err
-			}
-			j.SHA256 = local.SHA256
-			j.Installer = filepath.Base(j.Installer)
-		}
-	}
-	if err := j.Prepare(); err != nil {
-		return nil, err
-	}
-	return j, nil
-}
-
-func (a *app) pushPassword() (string, error) {
-	if p := a.v.GetString("push.password"); p != "" {
-		return p, nil
-	}
-	if f := a.v.GetString("push.password-file"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("--password-file: %w", err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	return "", nil
-}
-
-func (a *app) pushDialers(hosts []push.Host, def push.Scheme, password string) (map[push.Scheme]push.Dialer, error) {
-	v := a.v
-	need := map[push.Scheme]bool{}
-	for _, h := range hosts {
-		s := h.Scheme
-		if s == "" {
-			s = def
-		}
-		need[s] = true
-	}
-	out := map[push.Scheme]push.Dialer{}
-	if need[push.SchemeSSH] {
-		cfg := push.SSHConfig{User: v.GetString("push.user"), Password: password, UseAgent: v.GetBool("push.ssh-agent"),
-			KnownHosts: v.GetString("push.known-hosts"), Policy: push.AcceptNew, HandshakeTimeout: v.GetDuration("push.handshake-timeout")}
-		if v.GetBool("push.strict-host-keys") {
-			cfg.Policy = push.Strict
-		}
-		if cfg.KnownHosts == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return nil, fmt.Errorf("--known-hosts: %w", err)
-			}
-			os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
-			cfg.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
-		}
-		if len(v.GetStringSlice("push.key")) == 0 {
-			// As OpenSSH: the agent's keys if it answers, then ~/.ssh/id_*.
-			cfg.AgentIfAny = true
-			if home, err := os.UserHomeDir(); err == nil {
-				var skipped []string
-				cfg.Signers, skipped = push.DefaultKeys(home)
-				for _, s := range skipped {
-					a.log.Info("SSH key passed over (load encrypted keys into ssh-agent)", "key", s)
-				}
-			}
-		}
-		for _, k := range v.GetStringSlice("push.key") {
-			data, err := os.ReadFile(k)
-			if err != nil {
-				return nil, fmt.Errorf("--key: %w", err)
-			}
-			signer, err := ssh.ParsePrivateKey(data)
-			if err != nil {
-				return nil, fmt.Errorf("--key %s: %w (encrypted keys: load them into ssh-agent and use --ssh-agent)", k, err)
-			}
-			cfg.Signers = append(cfg.Signers, signer)
-		}
-		d, err := push.NewSSHDialer(cfg)
-		if err != nil {
-			return nil, err
-		}
-		out[push.SchemeSSH] = d
-	}
-	if need[push.SchemeWinRM] || need[push.SchemeWinRMS] {
-		cfg := push.WinRMConfig{User: v.GetString("push.user"), Password: password, Insecure: v.GetBool("push.insecure"),
-			Auth: winrm.Auth(v.GetString("push.auth")), Krb5Conf: v.GetString("push.krb5-conf"), Shell: v.GetString("push.winrm-shell"), ConnectTimeout: v.GetDuration("push.handshake-timeout")}
-		if ca := v.GetString("push.winrm-ca"); ca != "" {
-			pem, err := os.ReadFile(ca)
-			if err != nil {
-				return nil, fmt.Errorf("--winrm-ca: %w", err)
-			}
-			cfg.CACert = pem
-		}
-		if cfg.Insecure && need[push.SchemeWinRMS] {
-			fmt.Fprintln(os.Stderr, "push: WARNING: --insecure: WinRM HTTPS certificates are NOT checked; anyone on the path can impersonate the hosts and read the password")
-		}
-		d, err := push.NewWinRMDialer(cfg)
-		if err != nil {
-			return nil, err
-		}
-		out[push.SchemeWinRM], out[push.SchemeWinRMS] = d, d
-	}
-	return out, nil
-}
-
-func (a *app) dryRun(hosts []push.Host, def push.Scheme, job *push.Job, password string) error {
-	masked := "(none)"
-	if password != "" {
-		masked = "********"
-	}
-	fmt.Fprintf(a.out, "Would push to %d host(s), %d at once; user %q, password %s\n", len(hosts), a.v.GetInt("push.concurrency"), a.v.GetString("push.user"), masked)
-	if job.Mode == push.Copy {
-		fmt.Fprintf(a.out, "Installer %s (%d bytes, SHA-256 %s), copied to each host and checked there\n", job.Installer, job.Size, job.SHA256)
-	} else {
-		fmt.Fprintf(a.out, "Each host downloads %s and checks SHA-256 %s\n", job.URL, job.SHA256)
-	}
-	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tTRANSPORT\tINSTALLER ON HOST\tCOMMAND")
-	for _, h := range hosts {
-		s := h.Scheme
-		if s == "" {
-			s = def
-		}
-		fam := "sh"
-		if s != push.SchemeSSH && a.v.GetString("push.winrm-shell") == "windows" {
-			fam = "windows"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h, s, job.RemoteFile(fam), job.CommandFor(fam, h))
-	}
-	return tw.Flush()
-}
-
-// pushProgress shows the run: a bar on a terminal, a line per event
-// otherwise; hook, when set, sees every event instead (and calls event).
-type pushProgress struct {
-	hook  func(push.Event)
-	mu    sync.Mutex
-	total int
-	done  int
-	count map[push.Outcome]int
-	bad   []push.Record
-	bar   *progressbar.ProgressBar
-}
-
-func newPushProgress(total int) *pushProgress {
-	p := &pushProgress{total: total, count: map[push.Outcome]int{}}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionSetDescription("push"))
-	}
-	return p
-}
-
-func (p *pushProgress) event(e push.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !e.Done {
-		if p.bar == nil {
-			fmt.Fprintf(os.Stderr, "push: %s: attempt %d failed (%s), again in %v\n", e.Host, e.Attempt, push.Sanitize(fmt.Sprint(e.Err)), e.RetryIn.Round(100*time.Millisecond))
-		}
-		return
-	}
-	p.done++
-	p.count[e.Record.Outcome]++
-	if e.Record.Outcome != push.OK {
-		p.bad = append(p.bad, e.Record)
-	}
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("ok %d, failed %d, unreachable %d", p.count[push.OK],
-			p.count[push.InstallFailed]+p.count[push.AuthFailed]+p.count[push.Failed], p.count[push.Unreachable]))
-		p.bar.Add(1)
-		return
-	}
-	line := fmt.Sprintf("push: [%d/%d] %s %s", p.done, p.total, e.Record.Host, e.Record.Outcome)
-	if e.Record.Attempts > 1 {
-		line += fmt.Sprintf(" after %d attempts", e.Record.Attempts)
-	}
-	if e.Record.Reboot {
-		line += " (reboot needed)"
-	}
-	if e.Record.Error != "" {
-		line += ": " + e.Record.Error
-	}
-	fmt.Fprintln(os.Stderr, line)
-}
-
-func (p *pushProgress) dispatch(e push.Event) {
-	if p.hook != nil {
-		p.hook(e)
-		return
-	}
-	p.event(e)
-}
-
-func (p *pushProgress) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-	}
-}
-
-func (a *app) pushSummary(sum push.Summary, p *pushProgress, resp string, took time.Duration) {
-	if a.jsonOutput() {
-		counts := map[string]int{}
-		for o, n := range sum {
-			counts[string(o)] = n
-		}
-		a.emit(map[string]any{"outcomes": counts, "response_file": resp, "seconds": took.Seconds()})
-		return
-	}
-	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "OUTCOME\tHOSTS")
-	for _, o := range []push.Outcome{push.OK, push.Unreachable, push.AuthFailed, push.InstallFailed, push.Failed} {
-		if sum[o] > 0 {
-			fmt.Fprintf(tw, "%s\t%d\n", o, sum[o])
-		}
-	}
-	tw.Flush()
-	sort.Slice(p.bad, func(i, j int) bool { return p.bad[i].Host < p.bad[j].Host })
-	for i, r := range p.bad {
-		if i == 20 {
-			fmt.Fprintf(a.out, "… and %d more in %s\n", len(p.bad)-20, resp)
-			break
-		}
-		fmt.Fprintf(a.out, "  %s  %s: %s\n", r.Host, r.Outcome, r.Error)
-	}
-	fmt.Fprintf(a.out, "Responses in %s (%v)\n", resp, took.Round(time.Millisecond))
 }
