@@ -30,6 +30,7 @@ var conformance = []struct {
 	{"ConcurrentActivationsBindOnce", testConcurrentActivationsBindOnce},
 	{"NetmapAndSchedules", testNetmapAndSchedules},
 	{"ConcurrentElectionsElectOnce", testConcurrentElectionsElectOnce},
+	{"UsersSessionsAudit", testUsersSessionsAudit},
 }
 
 func TestConformanceSQLite(t *testing.T) {

@@ -98,6 +98,18 @@ type Store interface {
 	// APITokenValid reports whether hash is the hash of a current token.
 	APITokenValid(ctx context.Context, hash string) (bool, error)
 
+	// PutUser, UserByName and Users keep the console's users; sessions
+	// are their logins (by the hash of the cookie); Audit and AuditLog
+	// record every change made through the API or the console.
+	PutUser(ctx context.Context, u User, replace bool) error
+	UserByName(ctx context.Context, name string) (User, error)
+	Users(ctx context.Context) ([]User, error)
+	CreateSession(ctx context.Context, se Session, now time.Time) error
+	SessionByHash(ctx context.Context, hash string, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+	Audit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
+
 	// Close flushes pending contact statistics and closes the store.
 	Close() error
 }
