@@ -19,7 +19,7 @@ import (
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	adm := LocalAdmin{Store: s.store, PackagesDir: s.cfg.PackagesDir, Signer: s.cfg.PackageSigner, Now: s.cfg.Now}
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, adm LocalAdmin)) {
-		mux.Handle(pattern, s.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(w, r, adm) })))
+		mux.Handle(pattern, s.requireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(w, r, adm) })))
 	}
 	h("GET /api/v1/devices", func(w http.ResponseWriter, r *http.Request, adm LocalAdmin) {
 		devs, err := adm.Devices(r.Context())

@@ -123,6 +123,8 @@ type Server struct {
 	// aggregate.
 	connRefusals *refusals
 	metrics      *metrics
+	// logins limits console login attempts per IP.
+	logins *limiter
 }
 
 // New returns a server over st. It does not listen; see Handler and Serve.
@@ -156,10 +158,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /download/{id}/{file}", s.handlePackageFile)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.requireToken(s.metrics.handler()))
-	mux.Handle("POST /api/v1/push/records", s.requireToken(http.HandlerFunc(s.handlePushRecord)))
-	mux.Handle("POST /api/v1/network/report", s.requireToken(http.HandlerFunc(s.handleNetworkReport)))
-	mux.Handle("GET /api/v1/push/queue", s.requireToken(http.HandlerFunc(s.handlePushQueue)))
+	mux.Handle("POST /api/v1/push/records", s.requireAuth(http.HandlerFunc(s.handlePushRecord)))
+	mux.Handle("POST /api/v1/network/report", s.requireAuth(http.HandlerFunc(s.handleNetworkReport)))
+	mux.Handle("GET /api/v1/push/queue", s.requireAuth(http.HandlerFunc(s.handlePushQueue)))
 	s.adminRoutes(mux)
+	s.consoleRoutes(mux)
 	return mux
 }
 

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"muster/server/store"
+)
+
+// Console users and the audit log, as admin actions (local or through the
+// API), and the fleet page's search.
+
+var userName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// MinPasswordLen is the shortest password a console user may have.
+const MinPasswordLen = 8
+
+// AddUser creates a console user (or, with replace, sets an existing one's
+// role and password, ending its sessions). The password is kept only as a
+// bcrypt hash.
+func (l LocalAdmin) AddUser(ctx context.Context, name, role, password string, replace bool) error {
+	if !userName.MatchString(name) {
+		return invalid("user name %q: 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)
+	}
+	if role != store.RoleAdmin && role != store.RoleViewer {
+		return invalid("role %q: want admin or viewer", role)
+	}
+	if len(password) < MinPasswordLen || len(password) > 72 {
+		return invalid("password of %s: %d to 72 bytes (bcrypt's limit)", name, MinPasswordLen)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	return l.Store.PutUser(ctx, store.User{Name: name, Role: role, Hash: string(hash)}, replace)
+}
+
+// Users lists the console users (never their hashes).
+func (l LocalAdmin) Users(ctx context.Context) ([]store.User, error) { return l.Store.Users(ctx) }
+
+// AuditLog returns the newest changes, newest first (limit 1 to 1000).
+func (l LocalAdmin) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	return l.Store.AuditLog(ctx, limit)
+}
+
+// FleetQuery is a search of the fleet page: Q matches name, DEVICEID, IP,
+// OS, tag and client (case-insensitive, every word must match); SeenDays
+// keeps devices in contact within that many days; Sort is name, ip, os,
+// client, tag, last_inventory or last_contact, Desc reverses it.
+type FleetQuery struct {
+	Q        string
+	SeenDays int
+	Sort     string
+	Desc     bool
+	Page     int
+	PerPage  int
+}
+
+// FleetPage is one page of a fleet search.
+type FleetPage struct {
+	Total   int            `json:"total"`
+	Page    int            `json:"page"`
+	PerPage int            `json:"per_page"`
+	Devices []store.Device `json:"devices"`
+}
+
+var fleetSorts = map[string]func(a, b store.Device) int{
+	"name":           func(a, b store.Device) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) },
+	"ip":             func(a, b store.Device) int { return cmp.Compare(a.IPAddr, b.IPAddr) },
+	"os":             func(a, b store.Device) int { return cmp.Compare(a.OSName+a.OSVersion, b.OSName+b.OSVersion) },
+	"client":         func(a, b store.Device) int { return cmp.Compare(a.Client, b.Client) },
+	"tag":            func(a, b store.Device) int { return cmp.Compare(a.Tag, b.Tag) },
+	"last_inventory": func(a, b store.Device) int { return a.LastInventory.Compare(b.LastInventory) },
+	"last_contact":   func(a, b store.Device) int { return a.LastContact.Compare(b.LastContact) },
+}
+
+// Fleet searches the devices. Without a page (PerPage 0) it returns every
+// match, for the CSV export.
+func (l LocalAdmin) Fleet(ctx context.Context, q FleetQuery) (FleetPage, error) {
+	less, ok := fleetSorts[cmp.Or(q.Sort, "name")]
+	if !ok {
+		return FleetPage{}, invalid("sort %q: want name, ip, os, client, tag, last_inventory or last_contact", q.Sort)
+	}
+	if q.PerPage < 0 || q.PerPage > 1000 || q.Page < 0 {
+		return FleetPage{}, invalid("page %d of %d: per_page is 1 to 1000", q.Page, q.PerPage)
+	}
+	all, err := l.Store.Devices(ctx)
+	if err != nil {
+		return FleetPage{}, err
+	}
+	words := strings.Fields(strings.ToLower(q.Q))
+	since := time.Time{}
+	if q.SeenDays > 0 {
+		since = l.now().AddDate(0, 0, -q.SeenDays)
+	}
+	match := all[:0]
+	for _, d := range all {
+		if !since.IsZero() && d.LastContact.Before(since) && d.LastInventory.Before(since) {
+			continue
+		}
+		hay := strings.ToLower(strings.Join([]string{d.Name, d.DeviceID, d.IPAddr, d.OSName, d.OSVersion, d.Tag, d.Client}, "\x00"))
+		ok := true
+		for _, w := range words {
+			if !strings.Contains(hay, w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			match = append(match, d)
+		}
+	}
+	slices.SortStableFunc(match, func(a, b store.Device) int {
+		if q.Desc {
+			return less(b, a)
+		}
+		return less(a, b)
+	})
+	p := FleetPage{Total: len(match), Page: max(q.Page, 1), PerPage: q.PerPage, Devices: match}
+	if q.PerPage > 0 {
+		from := min((p.Page-1)*q.PerPage, len(match))
+		p.Devices = match[from:min(from+q.PerPage, len(match))]
+	}
+	return p, nil
+}

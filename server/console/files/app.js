@@ -1,0 +1,272 @@
+// muster's console: one ES module, no dependencies. Every page is a URL
+// under /ui/, drawn from the /api/v1 routes with the session cookie; every
+// change carries the session's CSRF token. Text from devices is only ever
+// set as text, never parsed as HTML.
+
+const main = document.getElementById('main');
+let me = { name: '', role: 'viewer', csrf: '' };
+
+// el builds an element: attributes (on* are listeners) and children
+// (strings become text nodes).
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+async function api(method, path, body) {
+  const opt = { method, headers: {}, credentials: 'same-origin' };
+  if (method !== 'GET') opt.headers['X-CSRF-Token'] = me.csrf;
+  if (body !== undefined) { opt.headers['Content-Type'] = 'application/json'; opt.body = JSON.stringify(body); }
+  const r = await fetch(path, opt);
+  if (r.status === 401) { location.href = '/ui/login'; throw new Error('signed out'); }
+  const data = r.headers.get('Content-Type')?.includes('json') ? await r.json() : await r.text();
+  if (!r.ok) throw new Error((data && data.error) || `${r.status} ${r.statusText}`);
+  return data;
+}
+
+const when = (t) => (!t || t.startsWith('0001-')) ? '—' : new Date(t).toLocaleString();
+
+function table(columns, rows, opts = {}) {
+  const head = el('tr', {}, columns.map((c) => {
+    if (!opts.onSort || !c.sort) return el('th', { scope: 'col' }, c.title);
+    const active = opts.sort === c.sort;
+    return el('th', { scope: 'col', 'aria-sort': active ? (opts.desc ? 'descending' : 'ascending') : 'none' },
+      el('button', { type: 'button', onclick: () => opts.onSort(c.sort) }, c.title + (active ? (opts.desc ? ' ▼' : ' ▲') : '')));
+  }));
+  const body = rows.length ? rows.map((r) => el('tr', {}, columns.map((c) => el('td', { class: c.cls }, c.cell(r)))))
+    : [el('tr', {}, el('td', { colspan: columns.length, class: 'muted' }, opts.empty || 'Nothing here yet.'))];
+  return el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, body)));
+}
+
+function show(title, ...content) {
+  document.title = `${title} — muster`;
+  main.replaceChildren(el('h1', {}, title), ...content);
+  for (const a of document.querySelectorAll('nav a')) {
+    if (location.pathname.startsWith(a.getAttribute('href'))) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function failure(err) { return el('p', { class: 'error', role: 'alert' }, String(err.message || err)); }
+
+// A form that makes a change: disabled for viewers (the server refuses
+// them anyway), its error shown in place.
+function changeForm(label, fields, submit) {
+  const msg = el('p', { class: 'message', role: 'status' });
+  const form = el('form', { class: 'toolbar', 'aria-label': label }, fields,
+    el('button', { type: 'submit', disabled: me.role !== 'admin' }, label), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.textContent = '';
+    try { await submit(new FormData(form)); } catch (err) { msg.textContent = err.message; }
+  });
+  return form;
+}
+
+function field(label, name, attrs = {}) {
+  return el('label', {}, label, el('input', { name, ...attrs }));
+}
+
+// Fleet: every device, searched, sorted and paged on the server.
+async function fleet() {
+  const p = new URLSearchParams(location.search);
+  const q = p.get('q') || '', seen = p.get('seen') || '', sort = p.get('sort') || 'name';
+  const desc = p.get('order') === 'desc', page = Number(p.get('page') || 1);
+  const go = (changes) => {
+    const n = new URLSearchParams(location.search);
+    for (const [k, v] of Object.entries(changes)) { if (v === '' || v === null) n.delete(k); else n.set(k, v); }
+    navigate(`/ui/fleet?${n}`);
+  };
+  const search = el('form', { class: 'toolbar', role: 'search', onsubmit: (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    go({ q: f.get('q'), seen: f.get('seen'), page: '' });
+  } },
+  el('label', {}, 'Search (name, IP, OS, tag, client)', el('input', { name: 'q', type: 'search', value: q, id: 'fleet-q' })),
+  el('label', {}, 'Seen within',
+    el('select', { name: 'seen' }, [['', 'any time'], ['1', '1 day'], ['7', '7 days'], ['30', '30 days']].map(([v, t]) =>
+      el('option', { value: v, selected: v === seen }, t)))),
+  el('button', { type: 'submit' }, 'Search'));
+  show('Fleet', search, el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const qs = new URLSearchParams({ q, sort, order: desc ? 'desc' : 'asc', page: String(page), per_page: '50' });
+    if (seen) qs.set('seen', seen);
+    const r = await api('GET', `/api/v1/fleet?${qs}`);
+    const pages = Math.max(1, Math.ceil(r.total / r.per_page));
+    const csv = new URLSearchParams({ q, sort, order: desc ? 'desc' : 'asc' });
+    if (seen) csv.set('seen', seen);
+    show('Fleet', search,
+      el('p', {}, `${r.total} device${r.total === 1 ? '' : 's'} `, el('a', { href: `/api/v1/fleet.csv?${csv}`, download: 'fleet.csv' }, 'Export CSV')),
+      table([
+        { title: 'Name', sort: 'name', cell: (d) => el('a', { href: `/ui/device/${d.id}` }, d.name || d.deviceid) },
+        { title: 'IP', sort: 'ip', cell: (d) => d.ipaddr },
+        { title: 'OS', sort: 'os', cell: (d) => `${d.osname} ${d.osversion}` },
+        { title: 'Client', sort: 'client', cell: (d) => d.client || '—', cls: 'hide-narrow' },
+        { title: 'Tag', sort: 'tag', cell: (d) => d.tag || '—', cls: 'hide-narrow' },
+        { title: 'Last inventory', sort: 'last_inventory', cell: (d) => when(d.last_inventory), cls: 'hide-narrow' },
+        { title: 'Last seen', sort: 'last_contact', cell: (d) => when(d.last_contact) },
+      ], r.devices, { sort, desc, empty: 'No device matches.', onSort: (s) => go({ sort: s, order: s === sort && !desc ? 'desc' : 'asc', page: '' }) }),
+      el('nav', { class: 'toolbar', 'aria-label': 'Pages of results' },
+        el('button', { type: 'button', disabled: page <= 1, onclick: () => go({ page: String(page - 1) }) }, 'Previous'),
+        el('span', {}, `Page ${page} of ${pages}`),
+        el('button', { type: 'button', disabled: page >= pages, onclick: () => go({ page: String(page + 1) }) }, 'Next')));
+  } catch (err) { main.append(failure(err)); }
+}
+
+// Device: its summary and every inventory section.
+async function device(id) {
+  show('Device', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const d = await api('GET', `/api/v1/devices/${encodeURIComponent(id)}`);
+    const summary = el('dl', {}, [
+      ['DEVICEID', d.deviceid], ['IP', d.ipaddr], ['OS', `${d.osname} ${d.osversion}`], ['Client', d.client || '—'],
+      ['Tag', d.tag || '—'], ['Agent', d.useragent], ['First seen', when(d.first_seen)],
+      ['Last inventory', when(d.last_inventory)], ['Last seen', when(d.last_contact)],
+    ].flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+    const sections = [];
+    for (const [name, value] of Object.entries(d.inventory || {})) {
+      const rows = Array.isArray(value) ? value : (value && typeof value === 'object' ? [value] : []);
+      if (!rows.length) continue;
+      const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].slice(0, 12);
+      sections.push(el('section', { 'aria-label': name }, el('h2', {}, `${name.toUpperCase()} (${rows.length})`),
+        table(cols.map((c) => ({ title: c, cell: (r) => (r[c] === undefined || r[c] === null) ? '' : (typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c])) })), rows)));
+    }
+    show(d.name || d.deviceid, summary, ...sections);
+  } catch (err) { main.append(failure(err)); }
+}
+
+// Network: subnets with their elected agents, and the devices seen.
+async function network() {
+  show('Network', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const [subnets, map] = await Promise.all([api('GET', '/api/v1/subnets'), api('GET', '/api/v1/network')]);
+    show('Network',
+      el('h2', {}, 'Subnets'),
+      table([
+        { title: 'Subnet', cell: (s) => s.subnet },
+        { title: 'Elected', cell: (s) => (s.elected || []).join(', ') || '—' },
+        { title: 'Last scan', cell: (s) => when(s.last_scan) },
+        { title: 'Rescan', cell: (s) => s.rescan || '—' },
+        { title: 'Live', cell: (s) => s.live },
+        { title: 'Unknown', cell: (s) => s.unknown },
+      ], subnets),
+      el('h2', {}, 'Devices seen'),
+      table([
+        { title: 'IP', cell: (e) => e.ip }, { title: 'MAC', cell: (e) => e.mac }, { title: 'Vendor', cell: (e) => e.vendor || '—' },
+        { title: 'Name', cell: (e) => e.name || '—' }, { title: 'Inventoried', cell: (e) => e.unknown ? 'no' : 'yes' },
+        { title: 'First seen', cell: (e) => when(e.first_seen), cls: 'hide-narrow' }, { title: 'Last seen', cell: (e) => when(e.last_seen) },
+      ], map));
+  } catch (err) { main.append(failure(err)); }
+}
+
+// Packages: each with its per-state counts.
+async function packagesPage() {
+  show('Packages', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const list = await api('GET', '/api/v1/packages');
+    const counts = await Promise.all(list.map(async (p) => {
+      const states = await api('GET', `/api/v1/packages/${encodeURIComponent(p.id)}/status`);
+      const c = {};
+      for (const s of states) c[s.state] = (c[s.state] || 0) + 1;
+      return Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') || 'not assigned';
+    }));
+    show('Packages', table([
+      { title: 'ID', cell: (p) => p.id }, { title: 'Name', cell: (p) => p.name || '—' }, { title: 'Action', cell: (p) => p.action },
+      { title: 'Size', cell: (p) => p.size }, { title: 'Status', cell: (p) => counts[list.indexOf(p)] },
+    ], list));
+  } catch (err) { main.append(failure(err)); }
+}
+
+// Clients: activation codes and installer links; admins add clients.
+async function clients() {
+  show('Clients', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const list = await api('GET', '/api/v1/clients');
+    show('Clients',
+      changeForm('Add client', field('Name', 'name', { required: true, maxlength: 64 }), async (f) => {
+        await api('POST', '/api/v1/clients', { name: f.get('name') });
+        clients();
+      }),
+      table([
+        { title: 'Client', cell: (c) => c.name }, { title: 'Activation code', cell: (c) => c.code },
+        { title: 'Devices', cell: (c) => c.devices },
+        { title: 'Installers', cell: (c) => [el('a', { href: `/download?id=latest-win-exe&code=${encodeURIComponent(c.code)}` }, 'exe'), ' ',
+          el('a', { href: `/download?id=latest-win-msi&code=${encodeURIComponent(c.code)}` }, 'msi')] },
+        { title: 'Created', cell: (c) => when(c.created), cls: 'hide-narrow' },
+      ], list));
+  } catch (err) { main.append(failure(err)); }
+}
+
+// Users: admins add users with a role.
+async function users() {
+  show('Users', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const list = await api('GET', '/api/v1/users');
+    show('Users',
+      changeForm('Add user', [field('Name', 'name', { required: true, maxlength: 64 }),
+        el('label', {}, 'Role', el('select', { name: 'role' }, el('option', { value: 'viewer' }, 'viewer'), el('option', { value: 'admin' }, 'admin'))),
+        field('Password', 'password', { type: 'password', required: true, minlength: 8, maxlength: 72, autocomplete: 'new-password' })],
+      async (f) => {
+        await api('POST', '/api/v1/users', { name: f.get('name'), role: f.get('role'), password: f.get('password') });
+        users();
+      }),
+      table([{ title: 'Name', cell: (u) => u.name }, { title: 'Role', cell: (u) => u.role }, { title: 'Created', cell: (u) => when(u.created) }], list));
+  } catch (err) { main.append(failure(err)); }
+}
+
+// Audit log: every change, who made it and when.
+async function audit() {
+  show('Audit log', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const log = await api('GET', '/api/v1/audit?limit=200');
+    show('Audit log', table([
+      { title: 'When', cell: (e) => when(e.at) }, { title: 'Who', cell: (e) => e.who },
+      { title: 'What', cell: (e) => e.action }, { title: 'Detail', cell: (e) => e.detail || '' },
+    ], log));
+  } catch (err) { main.append(failure(err)); }
+}
+
+function route() {
+  const path = location.pathname;
+  let m;
+  if ((m = path.match(/^\/ui\/device\/([^/]+)$/))) return device(decodeURIComponent(m[1]));
+  switch (path) {
+    case '/ui/network': return network();
+    case '/ui/packages': return packagesPage();
+    case '/ui/clients': return clients();
+    case '/ui/users': return users();
+    case '/ui/audit': return audit();
+    default: return fleet();
+  }
+}
+
+function navigate(url) {
+  history.pushState(null, '', url);
+  route();
+  main.focus();
+}
+
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest('a');
+  if (!a || a.target || a.hasAttribute('download') || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || !url.pathname.startsWith('/ui/')) return;
+  ev.preventDefault();
+  navigate(url.pathname + url.search);
+});
+window.addEventListener('popstate', route);
+
+(async () => {
+  try {
+    me = await api('GET', '/api/v1/me');
+    document.getElementById('me').textContent = `${me.name} (${me.role})`;
+    document.getElementById('logout-csrf').value = me.csrf || '';
+  } catch (err) { main.replaceChildren(failure(err)); return; }
+  route();
+})();
