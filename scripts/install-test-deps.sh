@@ -34,6 +34,7 @@ declare -A provides=(
   [openssl]=/usr/bin/openssl
   [fusioninventory-agent]=/usr/bin/fusioninventory-agent  # the second stock agent the server must take unchanged
   [haproxy]=/usr/sbin/haproxy                       # a real load balancer in front of server replicas (started per test)
+  [chromium]=/usr/bin/chromium                      # the web console's browser e2e (driven by npm playwright-core)
   [postgresql]=/usr/lib/postgresql/15/bin/postgres  # the store conformance suite's second backend (started per test, never the distribution's cluster)
 )
 
@@ -51,12 +52,27 @@ psgrammar() {
   return 0
 }
 
+# playwright-core, which drives Debian's chromium through the console
+# (never a downloaded browser), pinned by internal/e2e/console/package-lock.json.
+consoledeps() {
+  local dir
+  dir="$(dirname "$0")/../internal/e2e/console"
+  [ -e "$dir/node_modules/playwright-core/package.json" ] && return 0
+  if command -v npm >/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) && return 0
+  fi
+  echo "install-test-deps: could not install playwright-core (npm ci in $dir)" >&2
+  [ "${CI:-}" = true ] && exit 1
+  return 0
+}
+
 missing=()
 for pkg in "${!provides[@]}"; do
   [ -e "${provides[$pkg]}" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   psgrammar
+  consoledeps
   exit 0
 fi
 
@@ -73,6 +89,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   psgrammar
+  consoledeps
   exit 0
 fi
 

@@ -42,6 +42,12 @@ type Admin interface {
 	DeletePackage(ctx context.Context, id string) error
 	AssignPackage(ctx context.Context, id string, t store.PackageTarget, force bool) (int, error)
 	PackageStatus(ctx context.Context, id string) ([]store.PackageState, error)
+	// AddUser creates a console user, admin or viewer (with replace, sets
+	// an existing one's role and password); Users lists them; AuditLog
+	// is the newest changes, newest first.
+	AddUser(ctx context.Context, name, role, password string, replace bool) error
+	Users(ctx context.Context) ([]store.User, error)
+	AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error)
 }
 
 // Standings an admin gives a device in elections.

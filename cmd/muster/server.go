@@ -108,7 +108,7 @@ wiped, say). The agent can then activate with any client's code.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.releaseDevice(args[0]) },
 	}
-	cmd.AddCommand(a.remoteFlags(client), a.remoteFlags(a.serverConfigCmd()), a.remoteFlags(release))
+	cmd.AddCommand(a.remoteFlags(client), a.remoteFlags(a.serverConfigCmd()), a.remoteFlags(release), a.remoteFlags(a.userCmd()))
 	cmd.AddCommand(a.remoteFlags(&cobra.Command{
 		Use:   "token",
 		Short: "Replace the API bearer token and print the new one",

@@ -307,3 +307,20 @@ func (c *Client) PackageStatus(ctx context.Context, id string) ([]store.PackageS
 	var v []store.PackageState
 	return v, c.Do(ctx, "GET", "/api/v1/packages/"+esc(id)+"/status", nil, &v)
 }
+
+// AddUser implements server.Admin.
+func (c *Client) AddUser(ctx context.Context, name, role, password string, replace bool) error {
+	return c.Do(ctx, "POST", "/api/v1/users", map[string]any{"name": name, "role": role, "password": password, "replace": replace}, nil)
+}
+
+// Users implements server.Admin.
+func (c *Client) Users(ctx context.Context) ([]store.User, error) {
+	var v []store.User
+	return v, c.Do(ctx, "GET", "/api/v1/users", nil, &v)
+}
+
+// AuditLog implements server.Admin.
+func (c *Client) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error) {
+	var v []store.AuditEntry
+	return v, c.Do(ctx, "GET", fmt.Sprintf("/api/v1/audit?limit=%d", limit), nil, &v)
+}

@@ -1,0 +1,133 @@
+// Drives Debian's chromium through muster's web console, as an admin and
+// as a viewer. Run by internal/e2e TestConsoleInChromium with:
+//   BASE (the server's URL), ADMIN and VIEWER (name:password),
+//   DEVICE (a device name the fleet holds), SHOTS (a directory for screenshots).
+// Prints one line per step; exits non-zero on the first failure.
+import { chromium } from 'playwright-core';
+
+const { BASE, ADMIN, VIEWER, DEVICE, SHOTS } = process.env;
+const [adminName, adminPass] = ADMIN.split(':');
+const [viewerName, viewerPass] = VIEWER.split(':');
+let step = 0;
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+async function shot(page, name) {
+  step++;
+  await page.screenshot({ path: `${SHOTS}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
+  console.log(`ok ${step} ${name}`);
+}
+
+async function login(page, name, pass) {
+  await page.goto(`${BASE}/ui/login`);
+  // Keyboard only: from the page's start Tab reaches the name, then the
+  // password; Enter signs in.
+  const focused = () => page.evaluate(() => document.activeElement && document.activeElement.id);
+  if (await focused() !== 'name') await page.keyboard.press('Tab'); // autofocus, or the first Tab
+  check(await focused() === 'name', `the name field has focus first (${await focused()})`);
+  await page.keyboard.type(name);
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.id) === 'password', 'Tab moves to the password');
+  await page.keyboard.type(pass);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/ui/fleet`);
+  await page.locator('#me').filter({ hasText: name }).waitFor();
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+  timeout: 60000,
+});
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  ctx.setDefaultTimeout(20000);
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  // A wrong password stays on the form, with its message.
+  await page.goto(`${BASE}/ui/login`);
+  await page.fill('#name', adminName);
+  await page.fill('#password', 'not-the-password');
+  await page.click('button[type=submit]');
+  await page.locator('#message').filter({ hasText: 'Wrong name or password' }).waitFor();
+  await shot(page, 'login-refused');
+
+  await login(page, adminName, adminPass);
+  await page.locator('table').waitFor();
+  await shot(page, 'fleet-admin');
+
+  // Fleet search finds the device the real OCS agent inventoried.
+  await page.fill('#fleet-q', DEVICE);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/ui\/fleet\?q=/);
+  const link = page.getByRole('link', { name: DEVICE, exact: true });
+  await link.waitFor();
+  check(await page.locator('tbody tr').count() === 1, 'the search finds exactly one device');
+  await shot(page, 'fleet-search');
+  await page.fill('#fleet-q', 'no-such-device-anywhere');
+  await page.keyboard.press('Enter');
+  await page.getByText('No device matches.').waitFor();
+
+  // The device page, with its inventory sections; bookmarkable.
+  await page.goBack();
+  await link.waitFor();
+  await link.click();
+  await page.waitForURL(/\/ui\/device\/\d+$/);
+  await page.getByRole('heading', { name: DEVICE, exact: true }).waitFor();
+  await page.getByRole('heading', { name: /^SOFTWARES \(\d+\)$/ }).waitFor();
+  const deviceURL = page.url();
+  await page.goto(deviceURL);
+  await page.getByRole('heading', { name: /^HARDWARE \(1\)$/ }).waitFor();
+  await shot(page, 'device');
+
+  // A change: a client added through the console, and the audit log shows it.
+  await page.goto(`${BASE}/ui/clients`);
+  await page.getByLabel('Name').fill('Console Co');
+  await page.getByRole('button', { name: 'Add client' }).click();
+  await page.getByRole('cell', { name: 'Console Co', exact: true }).waitFor();
+  await shot(page, 'client-added');
+  await page.goto(`${BASE}/ui/audit`);
+  await page.getByRole('cell', { name: 'POST /api/v1/clients' }).first().waitFor();
+  await shot(page, 'audit');
+
+  await page.goto(`${BASE}/ui/network`);
+  await page.getByRole('heading', { name: 'Subnets' }).waitFor();
+  await shot(page, 'network');
+
+  // A phone's width: nothing wider than the screen but the tables' own scroll.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${BASE}/ui/fleet`);
+  await page.locator('table').waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `the fleet page fits a phone (overflow ${overflow}px)`);
+  await shot(page, 'fleet-phone');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${BASE}/ui/login`);
+  await page.goto(`${BASE}/ui/fleet`);
+  await page.waitForURL(`${BASE}/ui/login`);
+  console.log('ok signed out');
+
+  // The viewer reads; its change is refused by the server, not only the page.
+  await login(page, viewerName, viewerPass);
+  await page.goto(`${BASE}/ui/clients`);
+  await page.getByRole('cell', { name: 'Console Co', exact: true }).waitFor();
+  check(await page.getByRole('button', { name: 'Add client' }).isDisabled(), 'the viewer\'s Add client is disabled');
+  const status = await page.evaluate(async () => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const r = await fetch('/api/v1/clients', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf }, body: '{"name":"Viewer Co"}' });
+    return r.status;
+  });
+  check(status === 403, `the server refuses the viewer's change (got ${status})`);
+  await shot(page, 'viewer-clients');
+  check(errors.length === 0, `no script error on any page: ${errors.join('; ')}`);
+  console.log('console e2e passed');
+} finally {
+  await browser.close();
+}
