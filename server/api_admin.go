@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"muster/packages"
@@ -195,8 +197,17 @@ func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm Local
 	if kind == "none" {
 		return adm.BuildPackage(r.Context(), "", o)
 	}
-	if kind != "tar.gz" && kind != "zip" {
-		return nil, invalid("archive %q: want tar.gz, zip or none", kind)
+	fileName := ""
+	switch kind {
+	case "tar.gz", "zip":
+	case "file":
+		// One file (an installer, say), packed as it is with its name.
+		fileName = q.Get("filename")
+		if !safeFileName(fileName) {
+			return nil, invalid("filename %q: want a plain file name (no directory, no control characters, at most 255 bytes)", fileName)
+		}
+	default:
+		return nil, invalid("archive %q: want tar.gz, zip, file (with filename) or none", kind)
 	}
 	if err := os.MkdirAll(s.cfg.PackagesDir, 0o755); err != nil {
 		return nil, err
@@ -206,7 +217,17 @@ func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm Local
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(uploadTime))
 	rc.SetWriteDeadline(time.Now().Add(2 * uploadTime))
-	tmp, err := os.CreateTemp(s.cfg.PackagesDir, ".upload-*."+kind)
+	var tmp *os.File
+	if fileName != "" {
+		dir, derr := os.MkdirTemp(s.cfg.PackagesDir, ".upload-*")
+		if derr != nil {
+			return nil, derr
+		}
+		defer os.RemoveAll(dir)
+		tmp, err = os.OpenFile(filepath.Join(dir, fileName), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	} else {
+		tmp, err = os.CreateTemp(s.cfg.PackagesDir, ".upload-*."+kind)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +251,20 @@ func (s *Server) buildUploaded(w http.ResponseWriter, r *http.Request, adm Local
 		return nil, invalid("the upload is empty")
 	}
 	return adm.BuildPackage(r.Context(), tmp.Name(), o)
+}
+
+// safeFileName reports whether name is a plain file name an upload may
+// take: no directory part, no dot names, no control characters.
+func safeFileName(name string) bool {
+	if name == "" || name == "." || name == ".." || len(name) > 255 || strings.ContainsAny(name, `/\`) {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
 }
 
 // sizeText says a byte count the way a person reads it.

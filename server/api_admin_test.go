@@ -60,3 +60,33 @@ func TestAdminAPIRefusals(t *testing.T) {
 		t.Fatalf("command-only build: %d %s", code, body)
 	}
 }
+
+// One uploaded file (an installer) becomes a package under its own name;
+// a name with a directory or a control character is refused.
+func TestUploadOneFile(t *testing.T) {
+	ts := start(t, Config{PackagesDir: t.TempDir()})
+	call := func(path, body string) (int, string) {
+		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+ts.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, name := range []string{"../evil.sh", "a%2Fb", "x%1B%5B31m", "..", ""} {
+		if code, body := call("/api/v1/packages?action=launch&command=setup.sh&archive=file&filename="+name, "echo hi\n"); code != 400 || !strings.Contains(body, "filename") {
+			t.Errorf("filename %q: %d %s", name, code, body)
+		}
+	}
+	code, body := call("/api/v1/packages?action=launch&command=setup.sh&archive=file&filename=setup.sh", "echo hi\n")
+	var info struct {
+		ID   string
+		Size int64
+	}
+	if json.Unmarshal([]byte(body), &info); code != 200 || info.ID == "" || info.Size == 0 {
+		t.Fatalf("one file: %d %s", code, body)
+	}
+}

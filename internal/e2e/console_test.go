@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,26 +32,62 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	_ = chromium
 
+	// Over HTTPS, as agents need for packages (the browser takes the
+	// test's self-signed certificate).
+	cert, key := selfSigned(t)
 	data := t.TempDir()
-	srv := startServer(t, data)
+	for _, o := range []string{"DOWNLOAD_FRAG_LATENCY", "DOWNLOAD_CYCLE_LATENCY", "DOWNLOAD_PERIOD_LATENCY"} {
+		muster(t, false, "--data-dir", data, "server", "config", "set", o, "1")
+	}
+	srv := startServer(t, data, "--tls-cert", cert, "--tls-key", key)
 	pw := filepath.Join(t.TempDir(), "pw")
 	for _, u := range [][3]string{{"alice", "admin", "alice-console-pw"}, {"victor", "viewer", "victor-console-pw"}} {
 		os.WriteFile(pw, []byte(u[2]+"\n"), 0o600)
 		muster(t, false, "server", "user", "add", u[0], "--role", u[1], "--password-file", pw, "--data-dir", data)
 	}
-	runAgent(t, agent, "--server", srv.URL, "--nolocal", "--basevardir="+t.TempDir(), "--force")
-	var devs []store.Device
-	if code := srv.api(t, srv.Token, "/api/v1/devices", &devs); code != 200 || len(devs) != 1 || devs[0].Name == "" {
-		t.Fatalf("devices after the OCS agent: %d %+v", code, devs)
+	if code, out := agentExit(agent, "--server", srv.URL, "--nolocal", "--basevardir="+t.TempDir(), "--force", "--ca="+cert); code != 0 {
+		t.Fatalf("ocsinventory-agent: exit %d\n%s", code, out)
 	}
+	devices := func() []store.Device {
+		out, _ := muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)
+		var devs []store.Device
+		if err := json.Unmarshal([]byte(out), &devs); err != nil {
+			t.Fatalf("inventory list: %v\n%s", err, out)
+		}
+		return devs
+	}
+	devs := devices()
+	if len(devs) != 1 || devs[0].Name == "" {
+		t.Fatalf("devices after the OCS agent: %+v", devs)
+	}
+	ocsDevice := devs[0]
+	// A muster agent on the same machine, to run the package the browser
+	// builds and assigns to it.
+	work := t.TempDir()
+	agentArgs := []string{musterBin, "-o", "json", "agent", "run", "--server", srv.URL, "--work-dir", work, "--ca", cert}
+	muster(t, false, agentArgs[1:]...)
+	var musterDevice store.Device
+	for _, d := range devices() {
+		if d.DeviceID != ocsDevice.DeviceID {
+			musterDevice = d
+		}
+	}
+	if musterDevice.DeviceID == "" {
+		t.Fatalf("the muster agent made no device: %+v", devs)
+	}
+	marks := t.TempDir()
+	upload := filepath.Join(t.TempDir(), "run.sh")
+	os.WriteFile(upload, []byte("#!/bin/sh\necho ran >> "+marks+"/ran\n"), 0o644)
+	agentCmd, _ := json.Marshal(agentArgs)
 
 	shots := t.ArtifactDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = filepath.Dir(script)
-	cmd.Env = append(os.Environ(), "BASE="+srv.Base, "ADMIN=alice:alice-console-pw", "VIEWER=victor:victor-console-pw",
-		"DEVICE="+devs[0].Name, "SHOTS="+shots)
+	cmd.Env = append(os.Environ(), "BASE="+srv.URL[:strings.Index(srv.URL, "/ocsinventory")], "ADMIN=alice:alice-console-pw",
+		"VIEWER=victor:victor-console-pw", "DEVICE="+ocsDevice.Name, "DEVICE_ID="+ocsDevice.DeviceID, "SHOTS="+shots,
+		"UPLOAD="+upload, "AGENT_DEVICE_ID="+musterDevice.DeviceID, "AGENT_CMD="+string(agentCmd))
 	out, err := cmd.CombinedOutput()
 	t.Logf("console.mjs:\n%s", out)
 	if err != nil {
@@ -60,8 +97,12 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatal("console.mjs did not finish")
 	}
 	pngs, _ := filepath.Glob(filepath.Join(shots, "*.png"))
-	if len(pngs) < 9 {
-		t.Errorf("%d screenshots in %s, want one a step (9)", len(pngs), shots)
+	if len(pngs) < 12 {
+		t.Errorf("%d screenshots in %s, want one a step (12)", len(pngs), shots)
+	}
+	// The package the browser built and assigned ran once on the agent.
+	if b, err := os.ReadFile(filepath.Join(marks, "ran")); err != nil || string(b) != "ran\n" {
+		t.Errorf("the uploaded package ran %q (%v), want once", b, err)
 	}
 	// What the browser did is in the audit log, by name.
 	out2, _ := muster(t, false, "server", "user", "audit", "-o", "json", "--data-dir", data)

@@ -1,11 +1,14 @@
 // Drives Debian's chromium through muster's web console, as an admin and
 // as a viewer. Run by internal/e2e TestConsoleInChromium with:
 //   BASE (the server's URL), ADMIN and VIEWER (name:password),
-//   DEVICE (a device name the fleet holds), SHOTS (a directory for screenshots).
+//   DEVICE and DEVICE_ID (a device the fleet holds), SHOTS (a directory for
+//   screenshots), UPLOAD (a script to upload as a package), AGENT_DEVICE_ID
+//   and AGENT_CMD (a muster agent's device, and its run as a JSON array).
 // Prints one line per step; exits non-zero on the first failure.
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
-const { BASE, ADMIN, VIEWER, DEVICE, SHOTS } = process.env;
+const { BASE, ADMIN, VIEWER, DEVICE, DEVICE_ID, SHOTS, UPLOAD, AGENT_DEVICE_ID, AGENT_CMD } = process.env;
 const [adminName, adminPass] = ADMIN.split(':');
 const [viewerName, viewerPass] = VIEWER.split(':');
 let step = 0;
@@ -43,7 +46,8 @@ const browser = await chromium.launch({
   timeout: 60000,
 });
 try {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // The server's certificate is the test's own, self-signed.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
   ctx.setDefaultTimeout(20000);
   const page = await ctx.newPage();
   const errors = [];
@@ -62,7 +66,7 @@ try {
   await shot(page, 'fleet-admin');
 
   // Fleet search finds the device the real OCS agent inventoried.
-  await page.fill('#fleet-q', DEVICE);
+  await page.fill('#fleet-q', DEVICE_ID);
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/ui\/fleet\?q=/);
   const link = page.getByRole('link', { name: DEVICE, exact: true });
@@ -94,6 +98,27 @@ try {
   await page.goto(`${BASE}/ui/audit`);
   await page.getByRole('cell', { name: 'POST /api/v1/clients' }).first().waitFor();
   await shot(page, 'audit');
+
+  // A package built from an upload (with its progress bar), assigned to
+  // the muster agent's device; once the agent ran, it shows SUCCESS.
+  await page.goto(`${BASE}/ui/packages`);
+  await page.setInputFiles('#pkg-file', UPLOAD);
+  await page.selectOption('#pkg-action', 'execute');
+  await page.fill('#pkg-command', 'sh run.sh');
+  await page.getByRole('button', { name: 'Build package' }).click();
+  await page.waitForURL(/\/ui\/packages\/\d+$/);
+  await page.getByText('not assigned').first().waitFor();
+  await shot(page, 'package-built');
+  await page.selectOption('#assign-kind', 'device');
+  await page.fill('#assign-value', AGENT_DEVICE_ID);
+  await page.getByRole('button', { name: 'Assign' }).click();
+  await page.getByRole('cell', { name: 'ASSIGNED', exact: true }).waitFor();
+  await shot(page, 'package-assigned');
+  const agent = JSON.parse(AGENT_CMD);
+  execFileSync(agent[0], agent.slice(1), { stdio: 'ignore', timeout: 120000 });
+  await page.reload();
+  await page.getByRole('cell', { name: 'SUCCESS', exact: true }).waitFor();
+  await shot(page, 'package-success');
 
   await page.goto(`${BASE}/ui/network`);
   await page.getByRole('heading', { name: 'Subnets' }).waitFor();

@@ -165,21 +165,87 @@ async function network() {
   } catch (err) { main.append(failure(err)); }
 }
 
-// Packages: each with its per-state counts.
+// upload sends a file with XMLHttpRequest, which reports upload progress
+// (fetch does not).
+function upload(url, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', url);
+    x.setRequestHeader('X-CSRF-Token', me.csrf);
+    x.upload.addEventListener('progress', (ev) => { if (ev.lengthComputable) onProgress(ev.loaded / ev.total); });
+    x.addEventListener('load', () => {
+      let data = {};
+      try { data = JSON.parse(x.responseText); } catch { /* not JSON */ }
+      if (x.status >= 200 && x.status < 300) resolve(data); else reject(new Error(data.error || `${x.status} ${x.statusText}`));
+    });
+    x.addEventListener('error', () => reject(new Error('the upload failed (network)')));
+    x.send(file);
+  });
+}
+
+function stateCounts(states) {
+  const c = {};
+  for (const s of states) c[s.state] = (c[s.state] || 0) + 1;
+  return Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') || 'not assigned';
+}
+
+// Packages: upload and build, each with its per-state counts.
 async function packagesPage() {
   show('Packages', el('p', { class: 'muted' }, 'Loading…'));
   try {
     const list = await api('GET', '/api/v1/packages');
-    const counts = await Promise.all(list.map(async (p) => {
-      const states = await api('GET', `/api/v1/packages/${encodeURIComponent(p.id)}/status`);
-      const c = {};
-      for (const s of states) c[s.state] = (c[s.state] || 0) + 1;
-      return Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') || 'not assigned';
-    }));
-    show('Packages', table([
-      { title: 'ID', cell: (p) => p.id }, { title: 'Name', cell: (p) => p.name || '—' }, { title: 'Action', cell: (p) => p.action },
-      { title: 'Size', cell: (p) => p.size }, { title: 'Status', cell: (p) => counts[list.indexOf(p)] },
+    const counts = await Promise.all(list.map(async (p) => stateCounts(await api('GET', `/api/v1/packages/${encodeURIComponent(p.id)}/status`))));
+    const bar = el('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+    const form = changeForm('Build package', [
+      el('label', {}, 'File or archive (.tar.gz, .zip)', el('input', { type: 'file', name: 'file', required: true, id: 'pkg-file' })),
+      field('Name', 'name', { maxlength: 128, id: 'pkg-name' }),
+      el('label', {}, 'Action', el('select', { name: 'action', id: 'pkg-action' },
+        ['launch', 'execute', 'store'].map((a) => el('option', { value: a }, a)))),
+      field('Command (launch: the file to run; execute: the command; store: the directory)', 'command', { required: true, maxlength: 1024, id: 'pkg-command' }),
+      bar,
+    ], async (f) => {
+      const file = f.get('file');
+      const n = file.name.toLowerCase();
+      const archive = n.endsWith('.tar.gz') || n.endsWith('.tgz') ? 'tar.gz' : n.endsWith('.zip') ? 'zip' : 'file';
+      const qs = new URLSearchParams({ name: f.get('name') || file.name, action: f.get('action'), command: f.get('command'), archive });
+      if (archive === 'file') qs.set('filename', file.name);
+      bar.hidden = false;
+      const info = await upload(`/api/v1/packages?${qs}`, file, (v) => { bar.value = v; });
+      navigate(`/ui/packages/${encodeURIComponent(info.id)}`);
+    });
+    show('Packages', form, table([
+      { title: 'ID', cell: (p) => el('a', { href: `/ui/packages/${encodeURIComponent(p.id)}` }, p.id) },
+      { title: 'Name', cell: (p) => p.label || p.name || '—' }, { title: 'Action', cell: (p) => p.action },
+      { title: 'Size', cell: (p) => p.size, cls: 'hide-narrow' }, { title: 'Status', cell: (p) => counts[list.indexOf(p)] },
     ], list));
+  } catch (err) { main.append(failure(err)); }
+}
+
+// One package: assign it, and where it stands on each device.
+async function packagePage(id) {
+  show(`Package ${id}`, el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const [info, states] = await Promise.all([api('GET', `/api/v1/packages/${encodeURIComponent(id)}`),
+      api('GET', `/api/v1/packages/${encodeURIComponent(id)}/status`)]);
+    const assign = changeForm('Assign', [
+      el('label', {}, 'To', el('select', { name: 'kind', id: 'assign-kind' },
+        [['device', 'a device (DEVICEID or name)'], ['client', 'a client'], ['tag', 'a tag'], ['all', 'every device']].map(([v, t]) => el('option', { value: v }, t)))),
+      field('Which', 'value', { maxlength: 256, id: 'assign-value' }),
+      el('label', {}, 'Again where it ran', el('input', { type: 'checkbox', name: 'force' })),
+    ], async (f) => {
+      await api('POST', `/api/v1/packages/${encodeURIComponent(id)}/assign`, { kind: f.get('kind'), value: f.get('value') || '', force: f.get('force') === 'on' });
+      packagePage(id);
+    });
+    show(`Package ${info.label || info.id}`,
+      el('dl', {}, [['ID', info.id], ['Action', info.action], ['Command', info.name || info.command || info.path || '—'],
+        ['Size', info.size], ['Fragments', info.frags], ['SHA-256', info.sha256 || '—'], ['Status', stateCounts(states)]]
+        .flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
+      assign,
+      el('h2', {}, 'Devices'),
+      table([
+        { title: 'Device', cell: (s) => s.name || s.deviceid }, { title: 'State', cell: (s) => s.state },
+        { title: 'Forced', cell: (s) => s.force ? 'yes' : 'no', cls: 'hide-narrow' }, { title: 'Updated', cell: (s) => when(s.updated) },
+      ], states, { empty: 'Not assigned to any device yet.' }));
   } catch (err) { main.append(failure(err)); }
 }
 
@@ -236,6 +302,7 @@ function route() {
   const path = location.pathname;
   let m;
   if ((m = path.match(/^\/ui\/device\/([^/]+)$/))) return device(decodeURIComponent(m[1]));
+  if ((m = path.match(/^\/ui\/packages\/([^/]+)$/))) return packagePage(decodeURIComponent(m[1]));
   switch (path) {
     case '/ui/network': return network();
     case '/ui/packages': return packagesPage();
