@@ -50,6 +50,7 @@ fuzz:
 	@set -e; for target in \
 	  ./inventories/ocsxml:FuzzDecodeBody \
 	  ./inventories/ocsxml:FuzzParse \
+	  ./inventories/ocsxml:FuzzParseFast \
 	  ./inventories:FuzzParseDocument \
 	  ./internal/config:FuzzParseINI \
 	  ./discover:FuzzDecodeARP \
