@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"muster/internal/apiclient"
@@ -12,6 +13,8 @@ import (
 // its retry queue from, through the one API client.
 type Remote struct {
 	c *apiclient.Client
+	// run names the run outcomes belong to, once StartRun said it.
+	run string
 }
 
 // QueuedHost is a host waiting in the server's retry queue.
@@ -48,8 +51,26 @@ func (r *Remote) Record(ctx context.Context, rec Record) error {
 		return err
 	}
 	body := []map[string]any{{"host": rec.Host, "name": h.Name, "transport": rec.Transport, "outcome": rec.Outcome,
-		"attempts": rec.Attempts, "exit_code": rec.ExitCode, "error": rec.Error, "at": rec.Start.Add(rec.Duration)}}
+		"attempts": rec.Attempts, "exit_code": rec.ExitCode, "error": rec.Error, "at": rec.Start.Add(rec.Duration), "run": r.run}}
 	return r.do(ctx, "POST", "/api/v1/push/records", body, nil)
+}
+
+// StartRun tells the server a run of hosts begins (the console follows it
+// live); the outcomes Record sends afterwards name it.
+func (r *Remote) StartRun(ctx context.Context, id string, hosts int, label string) error {
+	if err := r.do(ctx, "POST", "/api/v1/push/runs", map[string]any{"id": id, "hosts": hosts, "label": label}, nil); err != nil {
+		return err
+	}
+	r.run = id
+	return nil
+}
+
+// FinishRun tells the server the run ended.
+func (r *Remote) FinishRun(ctx context.Context) error {
+	if r.run == "" {
+		return nil
+	}
+	return r.do(ctx, "POST", "/api/v1/push/runs/"+url.PathEscape(r.run)+"/finish", nil, nil)
 }
 
 // Queue returns the server's retry queue (only the due hosts with due).

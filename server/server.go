@@ -163,6 +163,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/push/queue", s.requireAuth(http.HandlerFunc(s.handlePushQueue)))
 	s.adminRoutes(mux)
 	s.consoleRoutes(mux)
+	s.pushRunRoutes(mux)
 	return mux
 }
 

@@ -234,6 +234,16 @@ func (a *app) runPush(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if remote != nil {
+		if err := remote.StartRun(ctx, job.RunID, len(hosts), filepath.Base(job.Installer)); err != nil {
+			a.log.Warn("could not start the run on the server (outcomes are still recorded)", "err", err)
+		}
+		defer func() {
+			if err := remote.FinishRun(context.Background()); err != nil {
+				a.log.Warn("could not mark the run finished on the server", "err", err)
+			}
+		}()
+	}
 	prog := push.NewProgress(os.Stderr, len(hosts), term.IsTerminal(int(os.Stderr.Fd())))
 	events := prog.Event
 	if remote != nil {

@@ -79,13 +79,22 @@ func TestConsoleInChromium(t *testing.T) {
 	upload := filepath.Join(t.TempDir(), "run.sh")
 	os.WriteFile(upload, []byte("#!/bin/sh\necho ran >> "+marks+"/ran\n"), 0o644)
 	agentCmd, _ := json.Marshal(agentArgs)
+	// A push the browser follows live: three hosts that refuse (closed
+	// loopback ports), each retried twice a second apart, recorded on the
+	// server over HTTPS (the test's CA through SSL_CERT_FILE).
+	base := srv.URL[:strings.Index(srv.URL, "/ocsinventory")]
+	pushDir := t.TempDir()
+	pushCmd, _ := json.Marshal([]string{musterBin, "push", "ssh://root@127.0.0.1:1", "ssh://root@127.0.0.1:2", "ssh://root@127.0.0.1:3",
+		"--installer", upload, "--preset", "sh", "--activation", "ABCDEFGHIJ", "--retries", "2", "--retry-wait", "1s",
+		"--known-hosts", filepath.Join(pushDir, "known_hosts"), "--password-file", pw, "--response", filepath.Join(pushDir, "push.csv"),
+		"--server", base, "--token", srv.Token})
 
 	shots := t.ArtifactDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = filepath.Dir(script)
-	cmd.Env = append(os.Environ(), "BASE="+srv.URL[:strings.Index(srv.URL, "/ocsinventory")], "ADMIN=alice:alice-console-pw",
+	cmd.Env = append(os.Environ(), "BASE="+base, "ADMIN=alice:alice-console-pw", "PUSH_CMD="+string(pushCmd), "SSL_CERT_FILE="+cert,
 		"VIEWER=victor:victor-console-pw", "DEVICE="+ocsDevice.Name, "DEVICE_ID="+ocsDevice.DeviceID, "SHOTS="+shots,
 		"UPLOAD="+upload, "AGENT_DEVICE_ID="+musterDevice.DeviceID, "AGENT_CMD="+string(agentCmd))
 	out, err := cmd.CombinedOutput()
@@ -97,8 +106,8 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatal("console.mjs did not finish")
 	}
 	pngs, _ := filepath.Glob(filepath.Join(shots, "*.png"))
-	if len(pngs) < 12 {
-		t.Errorf("%d screenshots in %s, want one a step (12)", len(pngs), shots)
+	if len(pngs) < 14 {
+		t.Errorf("%d screenshots in %s, want one a step (14)", len(pngs), shots)
 	}
 	// The package the browser built and assigned ran once on the agent.
 	if b, err := os.ReadFile(filepath.Join(marks, "ran")); err != nil || string(b) != "ran\n" {

@@ -31,6 +31,7 @@ var conformance = []struct {
 	{"NetmapAndSchedules", testNetmapAndSchedules},
 	{"ConcurrentElectionsElectOnce", testConcurrentElectionsElectOnce},
 	{"UsersSessionsAudit", testUsersSessionsAudit},
+	{"PushRuns", testPushRuns},
 }
 
 func TestConformanceSQLite(t *testing.T) {

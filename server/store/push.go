@@ -21,6 +21,9 @@ type PushHost struct {
 	// failed (by IP or name).
 	Due    bool      `json:"due"`
 	SeenAt time.Time `json:"seen_at,omitempty"`
+	// Run is the push run the outcome belongs to, when it was started
+	// with StartPushRun: the outcome is then also one of its events.
+	Run string `json:"run,omitempty"`
 }
 
 // RecordPush stores a host's outcome: an unreachable one is queued, any
@@ -35,6 +38,11 @@ func (s *DB) RecordPush(ctx context.Context, p PushHost) error {
 		ON CONFLICT(host) DO UPDATE SET name = excluded.name, transport = excluded.transport, outcome = excluded.outcome,
 			attempts = excluded.attempts, exit_code = excluded.exit_code, error = excluded.error, at = excluded.at, queued = excluded.queued`,
 		p.Host, p.Name, p.Transport, p.Outcome, p.Attempts, p.ExitCode, p.Error, p.At.Unix(), queued)
+	if err != nil || p.Run == "" {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO push_events(run_id, host, outcome, attempts, exit_code, error, at)
+		SELECT id, ?, ?, ?, ?, ?, ? FROM push_runs WHERE id = ?`, p.Host, p.Outcome, p.Attempts, p.ExitCode, p.Error, p.At.Unix(), p.Run)
 	return err
 }
 

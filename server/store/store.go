@@ -79,6 +79,14 @@ type Store interface {
 	// PushQueue lists the queue, or only the hosts due.
 	RecordPush(ctx context.Context, p PushHost) error
 	PushQueue(ctx context.Context, dueOnly bool) ([]PushHost, error)
+	// StartPushRun and FinishPushRun bound a run whose outcomes name it
+	// (PushHost.Run); PushRuns lists runs with their counts, PushRunByID
+	// is one, and PushRunEvents its outcomes in order (after an event id).
+	StartPushRun(ctx context.Context, r PushRun) error
+	FinishPushRun(ctx context.Context, id string, at time.Time) error
+	PushRuns(ctx context.Context, limit int) ([]PushRun, error)
+	PushRunByID(ctx context.Context, id string) (PushRun, error)
+	PushRunEvents(ctx context.Context, runID string, after int64, limit int) ([]PushEvent, error)
 
 	// AssignPackage assigns a package to a target and returns the number
 	// of devices it reaches; PackageOffers are the packages to offer a

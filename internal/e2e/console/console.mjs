@@ -3,12 +3,13 @@
 //   BASE (the server's URL), ADMIN and VIEWER (name:password),
 //   DEVICE and DEVICE_ID (a device the fleet holds), SHOTS (a directory for
 //   screenshots), UPLOAD (a script to upload as a package), AGENT_DEVICE_ID
-//   and AGENT_CMD (a muster agent's device, and its run as a JSON array).
+//   and AGENT_CMD (a muster agent's device, and its run as a JSON array),
+//   PUSH_CMD (a muster push to three refusing hosts, reported to the server).
 // Prints one line per step; exits non-zero on the first failure.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
-const { BASE, ADMIN, VIEWER, DEVICE, DEVICE_ID, SHOTS, UPLOAD, AGENT_DEVICE_ID, AGENT_CMD } = process.env;
+const { BASE, ADMIN, VIEWER, DEVICE, DEVICE_ID, SHOTS, UPLOAD, AGENT_DEVICE_ID, AGENT_CMD, PUSH_CMD } = process.env;
 const [adminName, adminPass] = ADMIN.split(':');
 const [viewerName, viewerPass] = VIEWER.split(':');
 let step = 0;
@@ -25,11 +26,11 @@ async function shot(page, name) {
 
 async function login(page, name, pass) {
   await page.goto(`${BASE}/ui/login`);
-  // Keyboard only: from the page's start Tab reaches the name, then the
-  // password; Enter signs in.
-  const focused = () => page.evaluate(() => document.activeElement && document.activeElement.id);
-  if (await focused() !== 'name') await page.keyboard.press('Tab'); // autofocus, or the first Tab
-  check(await focused() === 'name', `the name field has focus first (${await focused()})`);
+  // Keyboard only: the name has focus, Tab reaches the password, Enter
+  // signs in.
+  // The form's autofocus puts the caret in the name field once the page
+  // is ready.
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'name', null, { timeout: 10000 });
   await page.keyboard.type(name);
   await page.keyboard.press('Tab');
   check(await page.evaluate(() => document.activeElement.id) === 'password', 'Tab moves to the password');
@@ -119,6 +120,29 @@ try {
   await page.reload();
   await page.getByRole('cell', { name: 'SUCCESS', exact: true }).waitFor();
   await shot(page, 'package-success');
+
+  // A push run followed live: the run appears once the pusher started it,
+  // and its page fills from Server-Sent Events until the run ends.
+  const cmd = JSON.parse(PUSH_CMD);
+  const pusher = spawn(cmd[0], cmd.slice(1), { stdio: 'ignore' });
+  const pushed = new Promise((resolve) => pusher.on('exit', (code) => resolve(code)));
+  await page.goto(`${BASE}/ui/push`);
+  const runLink = page.locator('tbody a[href^="/ui/push/"]').first();
+  for (let i = 0; i < 100 && !(await runLink.count()); i++) {
+    await page.waitForTimeout(200);
+    await page.reload();
+  }
+  await runLink.click();
+  await page.waitForURL(/\/ui\/push\/[^/]+$/);
+  await page.locator('#run-summary[data-state="finished"]').waitFor({ timeout: 60000 });
+  check(await page.locator('tbody tr').count() === 3, 'the run page lists its three hosts');
+  check(await page.getByRole('cell', { name: 'unreachable', exact: true }).count() === 3, 'each host ended unreachable');
+  check(/3 of 3 hosts finished: unreachable 3/.test(await page.locator('#run-summary').textContent()), 'the summary counts them');
+  await shot(page, 'push-run-live');
+  check(await pushed !== 0, 'muster push exits non-zero when hosts fail');
+  await page.goto(`${BASE}/ui/push`);
+  await page.getByRole('cell', { name: 'ssh://root@127.0.0.1:1' }).waitFor();
+  await shot(page, 'push-runs-and-queue');
 
   await page.goto(`${BASE}/ui/network`);
   await page.getByRole('heading', { name: 'Subnets' }).waitFor();

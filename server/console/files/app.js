@@ -249,6 +249,61 @@ async function packagePage(id) {
   } catch (err) { main.append(failure(err)); }
 }
 
+// Push runs: the runs muster push --server reported, and the retry queue.
+async function pushRuns() {
+  show('Push runs', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const [runs, queue] = await Promise.all([api('GET', '/api/v1/push/runs'), api('GET', '/api/v1/push/queue')]);
+    const counts = (r) => Object.entries(r.outcomes || {}).map(([k, v]) => `${k} ${v}`).join(', ') || '—';
+    show('Push runs',
+      table([
+        { title: 'Run', cell: (r) => el('a', { href: `/ui/push/${encodeURIComponent(r.id)}` }, r.id) },
+        { title: 'Installer', cell: (r) => r.label || '—' }, { title: 'By', cell: (r) => r.who, cls: 'hide-narrow' },
+        { title: 'Started', cell: (r) => when(r.started) }, { title: 'Hosts', cell: (r) => `${r.done} of ${r.hosts}` },
+        { title: 'Outcomes', cell: counts }, { title: 'State', cell: (r) => r.finished.startsWith('0001-') ? 'running' : 'finished' },
+      ], runs, { empty: 'No run reported yet: muster push --server URL --token TOKEN reports its runs here.' }),
+      el('h2', {}, 'Retry queue'),
+      table([
+        { title: 'Host', cell: (q) => q.host }, { title: 'Failed at', cell: (q) => when(q.at) },
+        { title: 'Due', cell: (q) => q.due ? 'yes: seen again' : 'no' }, { title: 'Seen again', cell: (q) => q.due ? when(q.seen_at) : '—' },
+      ], queue, { empty: 'No host waits for a retry.' }));
+  } catch (err) { main.append(failure(err)); }
+}
+
+let stream = null;
+
+// One run, live: its outcomes arrive as Server-Sent Events.
+function pushRun(id) {
+  const rows = new Map();
+  const summary = el('p', { id: 'run-summary', role: 'status', 'aria-live': 'polite' }, 'Connecting…');
+  const body = el('tbody');
+  const tbl = el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {},
+    ['Host', 'Outcome', 'Attempts', 'Exit code', 'Error', 'At'].map((t) => el('th', { scope: 'col' }, t)))), body));
+  show(`Push run ${id}`, summary, tbl);
+  const es = new EventSource(`/api/v1/push/runs/${encodeURIComponent(id)}/events`);
+  stream = es;
+  const counts = (r) => Object.entries(r.outcomes || {}).map(([k, v]) => `${k} ${v}`).join(', ');
+  es.addEventListener('outcome', (ev) => {
+    const e = JSON.parse(ev.data);
+    const row = el('tr', { 'data-host': e.host }, el('td', {}, e.host), el('td', {}, e.outcome), el('td', {}, e.attempts),
+      el('td', {}, e.exit_code ?? '—'), el('td', {}, e.error || ''), el('td', {}, when(e.at)));
+    if (rows.has(e.host)) rows.get(e.host).replaceWith(row); else body.append(row);
+    rows.set(e.host, row);
+    tbl.dataset.events = String(Number(tbl.dataset.events || 0) + 1);
+  });
+  es.addEventListener('run', (ev) => {
+    const r = JSON.parse(ev.data);
+    summary.textContent = `${r.done} of ${r.hosts} hosts finished${r.done ? ': ' + counts(r) : ''} (running)`;
+  });
+  es.addEventListener('end', (ev) => {
+    const r = JSON.parse(ev.data);
+    summary.textContent = `${r.done} of ${r.hosts} hosts finished: ${counts(r)} (finished ${when(r.finished)})`;
+    summary.dataset.state = 'finished';
+    es.close();
+  });
+  es.addEventListener('error', () => { if (es.readyState === EventSource.CLOSED) summary.textContent += ' (disconnected)'; });
+}
+
 // Clients: activation codes and installer links; admins add clients.
 async function clients() {
   show('Clients', el('p', { class: 'muted' }, 'Loading…'));
@@ -299,12 +354,15 @@ async function audit() {
 }
 
 function route() {
+  if (stream) { stream.close(); stream = null; }
   const path = location.pathname;
   let m;
   if ((m = path.match(/^\/ui\/device\/([^/]+)$/))) return device(decodeURIComponent(m[1]));
   if ((m = path.match(/^\/ui\/packages\/([^/]+)$/))) return packagePage(decodeURIComponent(m[1]));
+  if ((m = path.match(/^\/ui\/push\/([^/]+)$/))) return pushRun(decodeURIComponent(m[1]));
   switch (path) {
     case '/ui/network': return network();
+    case '/ui/push': return pushRuns();
     case '/ui/packages': return packagesPage();
     case '/ui/clients': return clients();
     case '/ui/users': return users();
