@@ -85,7 +85,7 @@ bench: build test-deps
 	./scripts/ocs-reference.sh up
 	@failed=0; echo "## ingestbench"; $(GO) run ./internal/loadgen/cmd/ingestbench -muster $(BIN) || failed=1; \
 	./scripts/ocs-reference.sh down; \
-	for b in ./internal/agentbench ./internal/packagebench ./internal/winrmbench ./internal/discoverbench ./internal/pushbench; do \
+	for b in ./internal/agentbench ./internal/packagebench ./internal/winrmbench ./internal/discoverbench ./internal/pushbench ./internal/consolebench; do \
 	  echo "## $$b"; $(GO) run $$b -muster $(BIN) || { echo "## $$b FAILED"; failed=$$((failed+1)); }; \
 	done; test $$failed = 0
 
