@@ -132,3 +132,28 @@ func (l LocalAdmin) Fleet(ctx context.Context, q FleetQuery) (FleetPage, error) 
 	}
 	return p, nil
 }
+
+// DeviceStatus is what the device page shows beside the inventory: the
+// packages assigned to the device and their results, and its IPDISCOVER
+// standing (Mode -1: none; 0 never; 1 elected; 2 elected by an admin).
+type DeviceStatus struct {
+	DeviceID string               `json:"deviceid"`
+	Client   string               `json:"client,omitempty"`
+	Packages []store.PackageState `json:"packages"`
+	Election store.Election       `json:"election"`
+}
+
+// DeviceStatus returns a device's packages and election (ref: its id or
+// DEVICEID).
+func (l LocalAdmin) DeviceStatus(ctx context.Context, ref string) (DeviceStatus, error) {
+	d, err := l.Store.Device(ctx, ref)
+	if err != nil {
+		return DeviceStatus{}, err
+	}
+	st := DeviceStatus{DeviceID: d.DeviceID, Client: d.Client}
+	if st.Packages, err = l.Store.DevicePackages(ctx, d.DeviceID); err != nil {
+		return st, err
+	}
+	st.Election, err = l.Store.ElectionOf(ctx, d.DeviceID)
+	return st, err
+}

@@ -55,6 +55,10 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, me)
 	})
+	h("GET /api/v1/devices/{id}/status", func(w http.ResponseWriter, r *http.Request) {
+		st, err := adm.DeviceStatus(r.Context(), r.PathValue("id"))
+		s.answer(w, "device status", st, err)
+	})
 	h("GET /api/v1/users", func(w http.ResponseWriter, r *http.Request) {
 		us, err := adm.Users(r.Context())
 		s.answer(w, "users", us, err)

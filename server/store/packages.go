@@ -211,8 +211,18 @@ func (s *DB) PackageResult(ctx context.Context, deviceID, pkgID, code string, no
 
 // PackageStates lists where pkgID stands on each device it is assigned to.
 func (s *DB) PackageStates(ctx context.Context, pkgID string) ([]PackageState, error) {
+	return s.packageStates(ctx, `p.package_id = ? ORDER BY p.deviceid`, pkgID)
+}
+
+// DevicePackages lists where every package assigned to a device stands,
+// newest change first.
+func (s *DB) DevicePackages(ctx context.Context, deviceID string) ([]PackageState, error) {
+	return s.packageStates(ctx, `p.deviceid = ? ORDER BY p.updated DESC, p.package_id`, deviceID)
+}
+
+func (s *DB) packageStates(ctx context.Context, where string, arg string) ([]PackageState, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT p.package_id, p.deviceid, COALESCE(d.name, ''), p.force, COALESCE(p.state, ?), p.updated
-		FROM package_states p LEFT JOIN devices d ON d.deviceid = p.deviceid WHERE p.package_id = ? ORDER BY p.deviceid`, StateAssigned, pkgID)
+		FROM package_states p LEFT JOIN devices d ON d.deviceid = p.deviceid WHERE `+where, StateAssigned, arg)
 	if err != nil {
 		return nil, err
 	}

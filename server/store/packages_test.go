@@ -45,6 +45,12 @@ func testPackageClientRuleReachesLaterDevices(t *testing.T, openTemp func(*testi
 	if len(st) != 2 || st[0].State != StateAssigned || st[1].State != "SUCCESS" {
 		t.Fatalf("states: %+v", st)
 	}
+	if dp, err := s.DevicePackages(ctx, "late-2026-01-01-00-00-00"); err != nil || len(dp) != 1 || dp[0].PackageID != "1700000001" || dp[0].State != "SUCCESS" {
+		t.Fatalf("the device's packages: %+v %v", dp, err)
+	}
+	if dp, _ := s.DevicePackages(ctx, "nobody"); len(dp) != 0 {
+		t.Fatalf("an unknown device's packages: %+v", dp)
+	}
 	if _, err := s.AssignPackage(ctx, "1", PackageTarget{Kind: TargetDevice, Value: "nobody"}, false, now); err == nil {
 		t.Fatal("assigned to an unknown device")
 	}

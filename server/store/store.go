@@ -97,6 +97,9 @@ type Store interface {
 	PackageOffers(ctx context.Context, deviceID string, now time.Time) ([]PackageOffer, error)
 	PackageResult(ctx context.Context, deviceID, pkgID, code string, now time.Time) (bool, error)
 	PackageStates(ctx context.Context, pkgID string) ([]PackageState, error)
+	// DevicePackages lists the packages assigned to a device and where
+	// each stands.
+	DevicePackages(ctx context.Context, deviceID string) ([]PackageState, error)
 	ForgetPackage(ctx context.Context, pkgID string) error
 
 	// RotateAPIToken replaces every API token with one of the given hash.

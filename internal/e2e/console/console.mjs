@@ -120,6 +120,12 @@ try {
   await page.reload();
   await page.getByRole('cell', { name: 'SUCCESS', exact: true }).waitFor();
   await shot(page, 'package-success');
+  // The agent's device page lists the package and its result.
+  await page.goto(`${BASE}/ui/fleet?q=${encodeURIComponent(AGENT_DEVICE_ID)}`);
+  await page.locator('tbody a[href^="/ui/device/"]').first().click();
+  await page.getByRole('heading', { name: 'Packages' }).waitFor();
+  await page.getByRole('cell', { name: 'SUCCESS', exact: true }).waitFor();
+  await shot(page, 'device-packages');
 
   // A push run followed live: the run appears once the pusher started it,
   // and its page fills from Server-Sent Events until the run ends.

@@ -123,13 +123,21 @@ async function fleet() {
 async function device(id) {
   show('Device', el('p', { class: 'muted' }, 'Loading…'));
   try {
-    const d = await api('GET', `/api/v1/devices/${encodeURIComponent(id)}`);
+    const [d, st] = await Promise.all([api('GET', `/api/v1/devices/${encodeURIComponent(id)}`),
+      api('GET', `/api/v1/devices/${encodeURIComponent(id)}/status`)]);
+    const standing = { '-1': 'not a candidate yet', 0: 'never elected (admin)', 1: 'elected', 2: 'elected by an admin' }[st.election.mode];
     const summary = el('dl', {}, [
       ['DEVICEID', d.deviceid], ['IP', d.ipaddr], ['OS', `${d.osname} ${d.osversion}`], ['Client', d.client || '—'],
       ['Tag', d.tag || '—'], ['Agent', d.useragent], ['First seen', when(d.first_seen)],
       ['Last inventory', when(d.last_inventory)], ['Last seen', when(d.last_contact)],
+      ['Activation', d.client ? `active for client ${d.client}` : 'not activated'],
+      ['IPDISCOVER', standing + (st.election.subnet ? ` on ${st.election.subnet}` : '')],
     ].flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
-    const sections = [];
+    const sections = [el('section', { 'aria-label': 'Packages' }, el('h2', {}, 'Packages'),
+      table([
+        { title: 'Package', cell: (p) => el('a', { href: `/ui/packages/${encodeURIComponent(p.package_id)}` }, p.package_id) },
+        { title: 'State', cell: (p) => p.state }, { title: 'Updated', cell: (p) => when(p.updated) },
+      ], st.packages, { empty: 'No package assigned.' }))];
     for (const [name, value] of Object.entries(d.inventory || {})) {
       const rows = Array.isArray(value) ? value : (value && typeof value === 'object' ? [value] : []);
       if (!rows.length) continue;
