@@ -59,6 +59,24 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 		st, err := adm.DeviceStatus(r.Context(), r.PathValue("id"))
 		s.answer(w, "device status", st, err)
 	})
+	h("POST /api/v1/network/identify", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ MAC, Type, Description string }
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		s.answer(w, "identify", okBody, adm.Identify(r.Context(), req.MAC, req.Type, req.Description, caller(r.Context()).Name))
+	})
+	h("POST /api/v1/network/push", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			MACs      []string
+			Transport string
+		}
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		hosts, err := adm.RequestPush(r.Context(), req.MACs, req.Transport)
+		s.answer(w, "request push", map[string]any{"queued": hosts}, err)
+	})
 	h("GET /api/v1/users", func(w http.ResponseWriter, r *http.Request) {
 		us, err := adm.Users(r.Context())
 		s.answer(w, "users", us, err)

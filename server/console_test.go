@@ -198,3 +198,51 @@ func TestFleetSearchAndCSV(t *testing.T) {
 		t.Errorf("CSV cell not defused: %q", sb.String())
 	}
 }
+
+// From the network map an admin identifies a device and queues a push to
+// another; refusals name what is wrong.
+func TestNetworkIdentifyAndPushRequests(t *testing.T) {
+	ts := start(t, Config{})
+	ctx := context.Background()
+	hosts := `{"subnet":"10.77.9.0","mask":"255.255.255.0","hosts":[{"ip":"10.77.9.1","mac":"02:00:00:00:09:01"},{"ip":"10.77.9.2","mac":"02:00:00:00:09:02"}]}`
+	call := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+ts.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call("POST", "/api/v1/network/report", hosts); code != 200 {
+		t.Fatalf("report: %d %s", code, body)
+	}
+	for _, c := range []struct {
+		path, body string
+		code       int
+		want       string
+	}{
+		{"/api/v1/network/identify", `{"mac":"02:00:00:00:09:02","type":"printer","description":"hall"}`, 200, "ok"},
+		{"/api/v1/network/identify", `{"mac":"02:00:00:00:99:99","type":"printer"}`, 404, "02:00:00:00:99:99"},
+		{"/api/v1/network/push", `{"macs":["02:00:00:00:09:01"],"transport":"telnet"}`, 400, "transport"},
+		{"/api/v1/network/push", `{"macs":["02:00:00:00:99:99"],"transport":"winrm"}`, 400, "not in the network map"},
+		{"/api/v1/network/push", `{"macs":["02:00:00:00:09:01"],"transport":"winrm"}`, 200, "winrm://10.77.9.1"},
+	} {
+		if code, body := call("POST", c.path, c.body); code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("%s %s: %d %s", c.path, c.body, code, body)
+		}
+	}
+	_, body := call("GET", "/api/v1/push/queue?due=1", "")
+	if !strings.Contains(body, `"host": "winrm://10.77.9.1"`) || !strings.Contains(body, `"due": true`) {
+		t.Errorf("due queue: %s", body)
+	}
+	_, body = call("GET", "/api/v1/subnets", "")
+	if !strings.Contains(body, `"identified": 1`) || !strings.Contains(body, `"unknown": 1`) {
+		t.Errorf("subnets: %s", body)
+	}
+	if log, _ := ts.store.AuditLog(ctx, 10); len(log) < 3 || log[0].Action != "POST /api/v1/network/push" {
+		t.Errorf("audit %+v", log)
+	}
+}

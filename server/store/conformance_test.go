@@ -32,6 +32,7 @@ var conformance = []struct {
 	{"ConcurrentElectionsElectOnce", testConcurrentElectionsElectOnce},
 	{"UsersSessionsAudit", testUsersSessionsAudit},
 	{"PushRuns", testPushRuns},
+	{"IdentifyAndRequestedPush", testIdentifyAndRequestedPush},
 }
 
 func TestConformanceSQLite(t *testing.T) {

@@ -36,8 +36,14 @@ type NetmapEntry struct {
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	SeenBy    string    `json:"seen_by,omitempty"`
-	// Unknown is set when no inventoried machine has this MAC.
+	// Unknown is set when no inventoried machine has this MAC and no
+	// admin identified it.
 	Unknown bool `json:"unknown"`
+	// Inventoried is set when an inventoried machine has this MAC.
+	Inventoried bool `json:"inventoried"`
+	// Type and Description are an admin's identification ("" for none).
+	Type        string `json:"type,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // Subnet sums up a subnet's discovery.
@@ -47,6 +53,10 @@ type Subnet struct {
 	LastScan time.Time     `json:"last_scan"`
 	Live     int           `json:"live"`
 	Unknown  int           `json:"unknown"`
+	// Inventoried and Identified count the devices seen that an agent
+	// inventories, and those an admin identified.
+	Inventoried int `json:"inventoried"`
+	Identified  int `json:"identified"`
 	Interval time.Duration `json:"-"`
 	Rescan   string        `json:"rescan,omitempty"`
 }
@@ -184,7 +194,9 @@ func (s *DB) RecordScan(ctx context.Context, deviceID, subnet, mask string, host
 // subnet's.
 func (s *DB) Netmap(ctx context.Context, unknownOnly bool, subnet string) ([]NetmapEntry, error) {
 	q := `SELECT n.mac, n.ip, n.mask, n.subnet, n.name, n.vendor, n.first_seen, n.last_seen, COALESCE(d.deviceid, ''),
-		n.mac NOT IN (` + s.d.knownMACs + `) FROM netmap n LEFT JOIN devices d ON d.id = n.seen_by WHERE (? = '' OR n.subnet = ?) ORDER BY n.subnet, n.ip`
+		n.mac NOT IN (` + s.d.knownMACs + `), COALESCE(i.type, ''), COALESCE(i.description, '')
+		FROM netmap n LEFT JOIN devices d ON d.id = n.seen_by LEFT JOIN identified i ON i.mac = n.mac
+		WHERE (? = '' OR n.subnet = ?) ORDER BY n.subnet, n.ip`
 	rows, err := s.r.QueryContext(ctx, q, subnet, subnet)
 	if err != nil {
 		return nil, err
@@ -194,9 +206,12 @@ func (s *DB) Netmap(ctx context.Context, unknownOnly bool, subnet string) ([]Net
 	for rows.Next() {
 		var e NetmapEntry
 		var first, last int64
-		if err := rows.Scan(&e.MAC, &e.IP, &e.Mask, &e.Subnet, &e.Name, &e.Vendor, &first, &last, &e.SeenBy, &e.Unknown); err != nil {
+		var notInventoried bool
+		if err := rows.Scan(&e.MAC, &e.IP, &e.Mask, &e.Subnet, &e.Name, &e.Vendor, &first, &last, &e.SeenBy, &notInventoried, &e.Type, &e.Description); err != nil {
 			return nil, err
 		}
+		e.Inventoried = !notInventoried
+		e.Unknown = notInventoried && e.Type == ""
 		e.FirstSeen, e.LastSeen = unix(first), unix(last)
 		if unknownOnly && !e.Unknown {
 			continue
@@ -204,6 +219,27 @@ func (s *DB) Netmap(ctx context.Context, unknownOnly bool, subnet string) ([]Net
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Identify records an admin's identification of a device of the network
+// map (ErrNotFound for a MAC the map has not seen); an empty type takes it
+// back.
+func (s *DB) Identify(ctx context.Context, mac, typ, description, who string, at time.Time) error {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM netmap WHERE mac = ?`, mac).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("network device %s: %w", mac, ErrNotFound)
+	}
+	if typ == "" {
+		_, err := s.w.ExecContext(ctx, `DELETE FROM identified WHERE mac = ?`, mac)
+		return err
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO identified(mac, type, description, who, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(mac) DO UPDATE SET type = excluded.type, description = excluded.description, who = excluded.who, at = excluded.at`,
+		mac, typ, description, who, at.Unix())
+	return err
 }
 
 // Subnets sums up every subnet with an elected agent, a scan or a schedule.
@@ -231,8 +267,13 @@ func (s *DB) Subnets(ctx context.Context) ([]Subnet, error) {
 	for _, e := range m {
 		sn := get(e.Subnet)
 		sn.Live++
-		if e.Unknown {
+		switch {
+		case e.Unknown:
 			sn.Unknown++
+		case e.Inventoried:
+			sn.Inventoried++
+		default:
+			sn.Identified++
 		}
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT subnet, "interval", last_scan FROM subnets`)

@@ -26,11 +26,16 @@ type PushHost struct {
 	Run string `json:"run,omitempty"`
 }
 
-// RecordPush stores a host's outcome: an unreachable one is queued, any
-// other leaves the queue.
+// PushRequested is the outcome of a host an admin asked to push the agent
+// to (from the network map): queued and due at once, for muster push
+// --queue.
+const PushRequested = "requested"
+
+// RecordPush stores a host's outcome: an unreachable or requested one is
+// queued, any other leaves the queue.
 func (s *DB) RecordPush(ctx context.Context, p PushHost) error {
 	queued := 0
-	if p.Outcome == "unreachable" {
+	if p.Outcome == "unreachable" || p.Outcome == PushRequested {
 		queued = 1
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO push_hosts(host, name, transport, outcome, attempts, exit_code, error, at, queued)
@@ -69,6 +74,9 @@ func (s *DB) PushQueue(ctx context.Context, dueOnly bool) ([]PushHost, error) {
 		p.ExitCode, p.At, p.Queued = code, unix(at), true
 		if seen > 0 {
 			p.Due, p.SeenAt = true, unix(seen)
+		}
+		if p.Outcome == PushRequested {
+			p.Due = true // an admin asked for it: due at once
 		}
 		if dueOnly && !p.Due {
 			continue

@@ -71,6 +71,9 @@ type Store interface {
 	// Netmap lists the devices seen; Subnets sums up each subnet.
 	Netmap(ctx context.Context, unknownOnly bool, subnet string) ([]NetmapEntry, error)
 	Subnets(ctx context.Context) ([]Subnet, error)
+	// Identify marks a network device identified by an admin (type "":
+	// unmarked).
+	Identify(ctx context.Context, mac, typ, description, who string, at time.Time) error
 	// SetSchedule and Schedule handle a subnet's rescan interval.
 	SetSchedule(ctx context.Context, subnet string, every time.Duration) error
 	Schedule(ctx context.Context, subnet string) (time.Duration, time.Time, error)

@@ -149,25 +149,49 @@ async function device(id) {
   } catch (err) { main.append(failure(err)); }
 }
 
-// Network: subnets with their elected agents, and the devices seen.
+// Network: subnets with their elected agents and counts, and the devices
+// seen; unknown ones can be identified, or queued for an agent push.
 async function network() {
   show('Network', el('p', { class: 'muted' }, 'Loading…'));
   try {
     const [subnets, map] = await Promise.all([api('GET', '/api/v1/subnets'), api('GET', '/api/v1/network')]);
+    const selected = () => [...main.querySelectorAll('input[name="pick"]:checked')].map((c) => c.value);
+    const identify = changeForm('Identify selected', [
+      field('Type', 'type', { required: true, maxlength: 64, id: 'identify-type', placeholder: 'printer, switch…' }),
+      field('Description', 'description', { maxlength: 512, id: 'identify-description' }),
+    ], async (f) => {
+      const macs = selected();
+      if (!macs.length) throw new Error('Select devices first.');
+      for (const mac of macs) await api('POST', '/api/v1/network/identify', { mac, type: f.get('type'), description: f.get('description') || '' });
+      network();
+    });
+    const push = changeForm('Push the agent to selected', [
+      el('label', {}, 'Over', el('select', { name: 'transport', id: 'push-transport' },
+        ['winrm', 'winrms', 'ssh'].map((t) => el('option', { value: t }, t)))),
+    ], async (f) => {
+      const macs = selected();
+      if (!macs.length) throw new Error('Select devices first.');
+      const r = await api('POST', '/api/v1/network/push', { macs, transport: f.get('transport') });
+      navigate(`/ui/push?queued=${r.queued.length}`);
+    });
     show('Network',
       el('h2', {}, 'Subnets'),
       table([
         { title: 'Subnet', cell: (s) => s.subnet },
         { title: 'Elected', cell: (s) => (s.elected || []).join(', ') || '—' },
         { title: 'Last scan', cell: (s) => when(s.last_scan) },
-        { title: 'Rescan', cell: (s) => s.rescan || '—' },
-        { title: 'Live', cell: (s) => s.live },
-        { title: 'Unknown', cell: (s) => s.unknown },
+        { title: 'Rescan', cell: (s) => s.rescan || '—', cls: 'hide-narrow' },
+        { title: 'Seen', cell: (s) => s.live }, { title: 'Inventoried', cell: (s) => s.inventoried },
+        { title: 'Identified', cell: (s) => s.identified }, { title: 'Unknown', cell: (s) => s.unknown },
       ], subnets),
       el('h2', {}, 'Devices seen'),
+      el('p', { class: 'muted' }, 'Pushes go to the retry queue, due at once: muster push --queue --server … --token … runs them.'),
+      identify, push,
       table([
+        { title: 'Select', cell: (e) => e.inventoried ? '' : el('input', { type: 'checkbox', name: 'pick', value: e.mac, 'aria-label': `select ${e.ip}` }) },
         { title: 'IP', cell: (e) => e.ip }, { title: 'MAC', cell: (e) => e.mac }, { title: 'Vendor', cell: (e) => e.vendor || '—' },
-        { title: 'Name', cell: (e) => e.name || '—' }, { title: 'Inventoried', cell: (e) => e.unknown ? 'no' : 'yes' },
+        { title: 'Name', cell: (e) => e.name || '—', cls: 'hide-narrow' },
+        { title: 'Status', cell: (e) => e.inventoried ? 'inventoried' : e.type ? `identified: ${e.type}${e.description ? ' (' + e.description + ')' : ''}` : 'unknown' },
         { title: 'First seen', cell: (e) => when(e.first_seen), cls: 'hide-narrow' }, { title: 'Last seen', cell: (e) => when(e.last_seen) },
       ], map));
   } catch (err) { main.append(failure(err)); }

@@ -157,3 +157,47 @@ func (l LocalAdmin) DeviceStatus(ctx context.Context, ref string) (DeviceStatus,
 	st.Election, err = l.Store.ElectionOf(ctx, d.DeviceID)
 	return st, err
 }
+
+// Identify marks a device of the network map identified (a printer, a
+// switch: it is no longer unknown); an empty type takes that back.
+func (l LocalAdmin) Identify(ctx context.Context, mac, typ, description, who string) error {
+	mac = strings.ToLower(strings.TrimSpace(mac))
+	if len(typ) > 64 || len(description) > 512 {
+		return invalid("type of at most 64 bytes, description of at most 512")
+	}
+	return l.Store.Identify(ctx, mac, strings.TrimSpace(typ), strings.TrimSpace(description), who, l.now())
+}
+
+// RequestPush queues the devices of the network map with these MACs for
+// an agent push over transport (winrm, winrms or ssh): each is due at once
+// in the retry queue, which muster push --queue takes. It returns the
+// hosts queued.
+func (l LocalAdmin) RequestPush(ctx context.Context, macs []string, transport string) ([]string, error) {
+	if transport != "winrm" && transport != "winrms" && transport != "ssh" {
+		return nil, invalid("transport %q: want winrm, winrms or ssh", transport)
+	}
+	if len(macs) == 0 || len(macs) > 4096 {
+		return nil, invalid("select 1 to 4096 devices")
+	}
+	entries, err := l.Store.Netmap(ctx, false, "")
+	if err != nil {
+		return nil, err
+	}
+	byMAC := map[string]store.NetmapEntry{}
+	for _, e := range entries {
+		byMAC[e.MAC] = e
+	}
+	var hosts []string
+	for _, m := range macs {
+		e, ok := byMAC[strings.ToLower(strings.TrimSpace(m))]
+		if !ok {
+			return nil, invalid("%s is not in the network map", m)
+		}
+		host := transport + "://" + e.IP
+		if err := l.Store.RecordPush(ctx, store.PushHost{Host: host, Name: e.IP, Transport: transport, Outcome: store.PushRequested, At: l.now()}); err != nil {
+			return nil, err
+		}
+		hosts = append(hosts, host)
+	}
+	return hosts, nil
+}

@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"muster/inventories"
+)
+
+// testIdentifyAndRequestedPush: an identified device is no longer
+// unknown, and the subnet counts it apart; a push an admin requested is
+// queued and due at once.
+func testIdentifyAndRequestedPush(t *testing.T, open func(*testing.T) *DB) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	hosts := []inventories.DiscoveredHost{{IP: "10.77.9.1", MAC: "02:00:00:00:09:01"}, {IP: "10.77.9.2", MAC: "02:00:00:00:09:02", Name: "printer"}}
+	if _, err := s.RecordScan(ctx, "", "10.77.9.0", "255.255.255.0", hosts, func(string) string { return "" }, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Identify(ctx, "02:00:00:00:09:02", "printer", "2nd floor", "ann", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Identify(ctx, "02:00:00:00:99:99", "printer", "", "ann", now); !errors.Is(err, ErrNotFound) {
+		t.Errorf("identify a MAC never seen: %v", err)
+	}
+	m, err := s.Netmap(ctx, false, "10.77.9.0")
+	if err != nil || len(m) != 2 || !m[0].Unknown || m[1].Unknown || m[1].Type != "printer" || m[1].Description != "2nd floor" || m[1].Inventoried {
+		t.Fatalf("netmap %+v %v", m, err)
+	}
+	sn, _ := s.Subnets(ctx)
+	if len(sn) != 1 || sn[0].Live != 2 || sn[0].Unknown != 1 || sn[0].Identified != 1 || sn[0].Inventoried != 0 {
+		t.Errorf("subnets %+v", sn)
+	}
+	if err := s.Identify(ctx, "02:00:00:00:09:02", "", "", "ann", now); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Netmap(ctx, true, ""); len(m) != 2 {
+		t.Errorf("unknown after the identification was taken back: %+v", m)
+	}
+	if err := s.RecordPush(ctx, PushHost{Host: "winrm://10.77.9.1", Name: "10.77.9.1", Transport: "winrm", Outcome: PushRequested, At: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := s.PushQueue(ctx, true)
+	if err != nil || len(q) != 1 || q[0].Host != "winrm://10.77.9.1" || !q[0].Due {
+		t.Errorf("due queue %+v %v", q, err)
+	}
+}
