@@ -48,17 +48,17 @@ type NetmapEntry struct {
 
 // Subnet sums up a subnet's discovery.
 type Subnet struct {
-	Subnet   string        `json:"subnet"`
-	Elected  []string      `json:"elected"`
-	LastScan time.Time     `json:"last_scan"`
-	Live     int           `json:"live"`
-	Unknown  int           `json:"unknown"`
+	Subnet   string    `json:"subnet"`
+	Elected  []string  `json:"elected"`
+	LastScan time.Time `json:"last_scan"`
+	Live     int       `json:"live"`
+	Unknown  int       `json:"unknown"`
 	// Inventoried and Identified count the devices seen that an agent
 	// inventories, and those an admin identified.
-	Inventoried int `json:"inventoried"`
-	Identified  int `json:"identified"`
-	Interval time.Duration `json:"-"`
-	Rescan   string        `json:"rescan,omitempty"`
+	Inventoried int           `json:"inventoried"`
+	Identified  int           `json:"identified"`
+	Interval    time.Duration `json:"-"`
+	Rescan      string        `json:"rescan,omitempty"`
 }
 
 // Option returns a server option, or "" when unset.
