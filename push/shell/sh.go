@@ -40,7 +40,8 @@ func (Sh) Pull(url, p, sha string) string {
 }
 
 // Install runs the installer once: the marker first, the exit code into it
-// after; an existing marker prints "marker …" and exits MarkerExit.
+// after; an existing marker prints "marker …" and exits MarkerExit. The
+// installer's output lands in MARKER.out and MARKER.err, sent afterwards.
 func (Sh) Install(in Install) string {
 	m := ShQuote(in.Marker)
 	var env []string
@@ -65,8 +66,14 @@ func (Sh) Install(in Install) string {
 	if in.AsSystem {
 		run = "sudo -n " + run
 	}
-	return fmt.Sprintf(`if [ -e %s ]; then echo "marker $(cat %s)"; exit %d; fi; echo "started $(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ)" > %s || exit 1; %s; rc=$?; echo "done $rc" > %s; exit $rc`,
-		m, m, MarkerExit, m, run, m)
+	// The installer writes to files beside the marker, not to the session,
+	// and the script ignores SIGHUP and SIGPIPE: a connection that drops
+	// mid-install (the pusher killed, say) neither kills the installer nor
+	// its exit code, which a later attempt reads from the marker. The
+	// output is sent once the installer is done, and stays on the host.
+	out, errs := ShQuote(in.Marker+".out"), ShQuote(in.Marker+".err")
+	return fmt.Sprintf(`if [ -e %s ]; then echo "marker $(cat %s)"; exit %d; fi; trap '' HUP PIPE; echo "started $(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ)" > %s || exit 1; %s > %s 2> %s; rc=$?; echo "done $rc" > %s; cat %s; cat %s >&2; exit $rc`,
+		m, m, MarkerExit, m, run, out, errs, m, out, errs)
 }
 
 // State prints the marker, if there is one.
