@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"muster/inventories"
 	"muster/server/store"
 )
 
@@ -53,7 +55,10 @@ func (l LocalAdmin) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry
 }
 
 // FleetQuery is a search of the fleet page: Q matches name, DEVICEID, IP,
-// OS, tag and client (case-insensitive, every word must match); SeenDays
+// OS, tag and client (case-insensitive, every word must match), and its
+// terms software:NAME[@VERSION] and mac:PART match installed software (the
+// name contains NAME, the version starts with VERSION) and network
+// interfaces' MACs; SeenDays
 // keeps devices in contact within that many days; Sort is name, ip, os,
 // client, tag, last_inventory or last_contact, Desc reverses it.
 type FleetQuery struct {
@@ -97,7 +102,32 @@ func (l LocalAdmin) Fleet(ctx context.Context, q FleetQuery) (FleetPage, error) 
 	if err != nil {
 		return FleetPage{}, err
 	}
-	words := strings.Fields(strings.ToLower(q.Q))
+	var words []string
+	var only map[int64]bool // devices a software: or mac: term allows
+	for _, w := range strings.Fields(strings.ToLower(q.Q)) {
+		var ids map[int64]bool
+		switch {
+		case strings.HasPrefix(w, "software:"):
+			ids, err = l.softwareMatches(ctx, strings.TrimPrefix(w, "software:"))
+		case strings.HasPrefix(w, "mac:"):
+			ids, err = l.macMatches(ctx, strings.TrimPrefix(w, "mac:"))
+		default:
+			words = append(words, w)
+			continue
+		}
+		if err != nil {
+			return FleetPage{}, err
+		}
+		if only != nil {
+			for id := range only {
+				if !ids[id] {
+					delete(only, id)
+				}
+			}
+		} else {
+			only = ids
+		}
+	}
 	since := time.Time{}
 	if q.SeenDays > 0 {
 		since = l.now().AddDate(0, 0, -q.SeenDays)
@@ -105,6 +135,9 @@ func (l LocalAdmin) Fleet(ctx context.Context, q FleetQuery) (FleetPage, error) 
 	match := all[:0]
 	for _, d := range all {
 		if !since.IsZero() && d.LastContact.Before(since) && d.LastInventory.Before(since) {
+			continue
+		}
+		if only != nil && !only[d.ID] {
 			continue
 		}
 		hay := strings.ToLower(strings.Join([]string{d.Name, d.DeviceID, d.IPAddr, d.OSName, d.OSVersion, d.Tag, d.Client}, "\x00"))
@@ -200,4 +233,65 @@ func (l LocalAdmin) RequestPush(ctx context.Context, macs []string, transport st
 		hosts = append(hosts, host)
 	}
 	return hosts, nil
+}
+
+// softwareMatches is the devices with a software whose name contains name
+// (and whose version starts with version, after an @).
+func (l LocalAdmin) softwareMatches(ctx context.Context, term string) (map[int64]bool, error) {
+	name, version, _ := strings.Cut(term, "@")
+	if name == "" {
+		return nil, invalid("software: needs a name (software:firefox, software:firefox@115)")
+	}
+	cands, err := l.Store.SectionContains(ctx, "SOFTWARES", name)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[int64]bool{}
+	for _, c := range cands {
+		var sw []inventories.Software
+		if json.Unmarshal(c.Data, &sw) != nil {
+			continue
+		}
+		for _, s := range sw {
+			if strings.Contains(strings.ToLower(s.Name), name) && strings.HasPrefix(strings.ToLower(s.Version), version) {
+				ids[c.DeviceID] = true
+				break
+			}
+		}
+	}
+	return ids, nil
+}
+
+// macMatches is the devices with an interface whose MAC contains part
+// (with : or - between bytes, or none).
+func (l LocalAdmin) macMatches(ctx context.Context, part string) (map[int64]bool, error) {
+	norm := func(s string) string { return strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.ToLower(s)) }
+	p := norm(part)
+	if p == "" {
+		return nil, invalid("mac: needs part of a MAC address (mac:00:50:56)")
+	}
+	// Agents send MACs as aa:bb:cc:dd:ee:ff: a part typed with
+	// separators is looked for as it is, one without by its first byte.
+	needle := strings.ReplaceAll(strings.ToLower(part), "-", ":")
+	if !strings.Contains(needle, ":") {
+		needle = p[:min(len(p), 2)]
+	}
+	cands, err := l.Store.SectionContains(ctx, "NETWORKS", needle)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[int64]bool{}
+	for _, c := range cands {
+		var nets []inventories.Network
+		if json.Unmarshal(c.Data, &nets) != nil {
+			continue
+		}
+		for _, n := range nets {
+			if n.MACAddr != "" && strings.Contains(norm(n.MACAddr), p) {
+				ids[c.DeviceID] = true
+				break
+			}
+		}
+	}
+	return ids, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -244,5 +245,53 @@ func TestNetworkIdentifyAndPushRequests(t *testing.T) {
 	}
 	if log, _ := ts.store.AuditLog(ctx, 10); len(log) < 3 || log[0].Action != "POST /api/v1/network/push" {
 		t.Errorf("audit %+v", log)
+	}
+}
+
+// The fleet search finds devices by software (name, version prefix) and
+// by MAC, as the real agent's sample inventory holds them.
+func TestFleetSoftwareAndMACSearch(t *testing.T) {
+	ts := start(t, Config{})
+	body, err := os.ReadFile("../inventories/testdata/inventory.zlib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := ts.post(t, "OCS-NG_unified_unix_agent_v2.10.0", body); code != 200 {
+		t.Fatalf("inventory: %d", code)
+	}
+	d, err := ts.store.Device(context.Background(), "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := d.Inventory.Softwares[3]
+	mac := d.Inventory.Networks[0].MACAddr
+	for _, n := range d.Inventory.Networks {
+		if n.MACAddr != "" {
+			mac = n.MACAddr
+		}
+	}
+	adm := LocalAdmin{Store: ts.store}
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		{"software:" + strings.ToLower(sw.Name), 1},
+		{"software:" + sw.Name + "@" + sw.Version, 1},
+		{"software:" + sw.Name + "@zz-no-such-version", 0},
+		{"software:no-such-package", 0},
+		{"mac:" + mac, 1},
+		{"mac:" + strings.ToUpper(strings.ReplaceAll(mac, ":", "-")), 1},
+		{"mac:" + strings.ReplaceAll(mac[3:], ":", ""), 1},
+		{"mac:ff:ff:ff:00:00:01", 0},
+		{"mac:" + mac + " " + d.Name, 1},
+		{"mac:" + mac + " not-its-name", 0},
+	} {
+		p, err := adm.Fleet(context.Background(), FleetQuery{Q: c.q, PerPage: 50})
+		if err != nil || p.Total != c.want {
+			t.Errorf("search %q: %d devices (%v), want %d", c.q, p.Total, err, c.want)
+		}
+	}
+	if _, err := adm.Fleet(context.Background(), FleetQuery{Q: "software:"}); err == nil {
+		t.Error("an empty software: term was taken")
 	}
 }

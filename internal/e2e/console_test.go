@@ -90,7 +90,7 @@ func TestConsoleInChromium(t *testing.T) {
 		"--server", base, "--token", srv.Token})
 
 	shots := t.ArtifactDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = filepath.Dir(script)

@@ -33,6 +33,7 @@ var conformance = []struct {
 	{"UsersSessionsAudit", testUsersSessionsAudit},
 	{"PushRuns", testPushRuns},
 	{"IdentifyAndRequestedPush", testIdentifyAndRequestedPush},
+	{"SectionContains", testSectionContains},
 }
 
 func TestConformanceSQLite(t *testing.T) {

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +48,48 @@ func testIdentifyAndRequestedPush(t *testing.T, open func(*testing.T) *DB) {
 	q, err := s.PushQueue(ctx, true)
 	if err != nil || len(q) != 1 || q[0].Host != "winrm://10.77.9.1" || !q[0].Due {
 		t.Errorf("due queue %+v %v", q, err)
+	}
+}
+
+// testSectionContains: a section's JSON is searched case-insensitively,
+// with LIKE's own characters taken literally.
+func testSectionContains(t *testing.T, open func(*testing.T) *DB) {
+	s := open(t)
+	ctx := context.Background()
+	doc := sample(t)
+	if len(doc.Inventory.Softwares) == 0 || len(doc.Inventory.Networks) == 0 {
+		t.Fatal("the sample has no software or network")
+	}
+	if _, err := s.SaveInventory(ctx, doc.DeviceID, doc.Inventory, Meta{Received: time.Unix(1_800_000_000, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	sw := doc.Inventory.Softwares[len(doc.Inventory.Softwares)/2].Name
+	for _, c := range []struct {
+		section, needle string
+		want            int
+	}{
+		{"SOFTWARES", sw, 1},
+		{"SOFTWARES", strings.ToUpper(sw), 1},
+		{"SOFTWARES", "no-such-package-anywhere", 0},
+		{"SOFTWARES", "%", 0},
+		{"SOFTWARES", "_", 1}, // some name or version holds an underscore, or none: checked below
+		{"NETWORKS", doc.Inventory.Networks[0].MACAddr, 1},
+		{"NETWORKS", sw, 0},
+	} {
+		got, err := s.SectionContains(ctx, c.section, c.needle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c.want
+		if c.needle == "_" {
+			want = 0
+			b, _ := json.Marshal(doc.Inventory.Softwares)
+			if strings.Contains(string(b), "_") {
+				want = 1
+			}
+		}
+		if len(got) != want {
+			t.Errorf("%s contains %q: %d devices, want %d", c.section, c.needle, len(got), want)
+		}
 	}
 }

@@ -32,6 +32,9 @@ type Store interface {
 
 	// Devices lists devices, most recently inventoried first.
 	Devices(ctx context.Context) ([]Device, error)
+	// SectionContains finds the devices whose inventory section holds a
+	// text (candidates for a field-by-field check).
+	SectionContains(ctx context.Context, section, needle string) ([]SectionMatch, error)
 	// DeviceCounts counts the devices, and those in contact since liveSince.
 	DeviceCounts(ctx context.Context, liveSince time.Time) (total, live int, err error)
 	// Device returns one device with its full inventory; ref is its numeric

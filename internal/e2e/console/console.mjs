@@ -20,7 +20,9 @@ function check(cond, what) {
 
 async function shot(page, name) {
   step++;
-  await page.screenshot({ path: `${SHOTS}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
+  // Generous: on a busy 2-core CI machine a full-page capture has taken
+  // over 20 s.
+  await page.screenshot({ path: `${SHOTS}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true, timeout: 90000, animations: 'disabled' });
   console.log(`ok ${step} ${name}`);
 }
 
@@ -49,7 +51,7 @@ const browser = await chromium.launch({
 try {
   // The server's certificate is the test's own, self-signed.
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
-  ctx.setDefaultTimeout(20000);
+  ctx.setDefaultTimeout(60000);
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -74,6 +76,14 @@ try {
   await link.waitFor();
   check(await page.locator('tbody tr').count() === 1, 'the search finds exactly one device');
   await shot(page, 'fleet-search');
+  // By software (the agents list dpkg's packages; bash is on every
+  // Debian) together with the DEVICEID: the same one device.
+  const byBash = `software:bash ${DEVICE_ID}`;
+  await page.fill('#fleet-q', byBash);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((q) => document.getElementById('fleet-count')?.dataset.q === q, byBash);
+  check(await page.locator('#fleet-count').getAttribute('data-total') === '1', 'software:bash with the DEVICEID finds the device');
+  check(await page.getByRole('link', { name: DEVICE, exact: true }).count() === 1, 'the software search lists it');
   await page.fill('#fleet-q', 'no-such-device-anywhere');
   await page.keyboard.press('Enter');
   await page.getByText('No device matches.').waitFor();

@@ -88,7 +88,7 @@ async function fleet() {
     const f = new FormData(ev.target);
     go({ q: f.get('q'), seen: f.get('seen'), page: '' });
   } },
-  el('label', {}, 'Search (name, IP, OS, tag, client)', el('input', { name: 'q', type: 'search', value: q, id: 'fleet-q' })),
+  el('label', {}, 'Search (name, IP, OS, tag, client; software:NAME[@VERSION], mac:PART)', el('input', { name: 'q', type: 'search', value: q, id: 'fleet-q' })),
   el('label', {}, 'Seen within',
     el('select', { name: 'seen' }, [['', 'any time'], ['1', '1 day'], ['7', '7 days'], ['30', '30 days']].map(([v, t]) =>
       el('option', { value: v, selected: v === seen }, t)))),
@@ -102,7 +102,7 @@ async function fleet() {
     const csv = new URLSearchParams({ q, sort, order: desc ? 'desc' : 'asc' });
     if (seen) csv.set('seen', seen);
     show('Fleet', search,
-      el('p', {}, `${r.total} device${r.total === 1 ? '' : 's'} `, el('a', { href: `/api/v1/fleet.csv?${csv}`, download: 'fleet.csv' }, 'Export CSV')),
+      el('p', { id: 'fleet-count', 'data-q': q, 'data-total': r.total }, `${r.total} device${r.total === 1 ? '' : 's'} `, el('a', { href: `/api/v1/fleet.csv?${csv}`, download: 'fleet.csv' }, 'Export CSV')),
       table([
         { title: 'Name', sort: 'name', cell: (d) => el('a', { href: `/ui/device/${d.id}` }, d.name || d.deviceid) },
         { title: 'IP', sort: 'ip', cell: (d) => d.ipaddr },
