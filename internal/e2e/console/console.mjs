@@ -7,55 +7,16 @@
 //   PUSH_CMD (a muster push to three refusing hosts, reported to the server).
 // Prints one line per step; exits non-zero on the first failure.
 import { execFileSync, spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { check, launch, login as signIn, shot as save } from './lib.mjs';
 
 const { BASE, ADMIN, VIEWER, DEVICE, DEVICE_ID, SHOTS, UPLOAD, AGENT_DEVICE_ID, AGENT_CMD, PUSH_CMD } = process.env;
 const [adminName, adminPass] = ADMIN.split(':');
 const [viewerName, viewerPass] = VIEWER.split(':');
-let step = 0;
+const shot = (page, name) => save(page, SHOTS, name);
+const login = (page, name, pass) => signIn(page, BASE, name, pass);
 
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
-
-async function shot(page, name) {
-  step++;
-  // Generous: on a busy 2-core CI machine a full-page capture has taken
-  // over 20 s.
-  await page.screenshot({ path: `${SHOTS}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true, timeout: 90000, animations: 'disabled' });
-  console.log(`ok ${step} ${name}`);
-}
-
-async function login(page, name, pass) {
-  await page.goto(`${BASE}/ui/login`);
-  // Keyboard only: the name has focus, Tab reaches the password, Enter
-  // signs in.
-  // The form's autofocus puts the caret in the name field once the page
-  // is ready.
-  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'name', null, { timeout: 10000 });
-  await page.keyboard.type(name);
-  await page.keyboard.press('Tab');
-  check(await page.evaluate(() => document.activeElement.id) === 'password', 'Tab moves to the password');
-  await page.keyboard.type(pass);
-  await page.keyboard.press('Enter');
-  await page.waitForURL(`${BASE}/ui/fleet`);
-  await page.locator('#me').filter({ hasText: name }).waitFor();
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  timeout: 60000,
-});
+const { browser, page, errors } = await launch();
 try {
-  // The server's certificate is the test's own, self-signed.
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
-  ctx.setDefaultTimeout(60000);
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-
   // A wrong password stays on the form, with its message.
   await page.goto(`${BASE}/ui/login`);
   await page.fill('#name', adminName);
