@@ -265,7 +265,9 @@ func (l LocalAdmin) softwareMatches(ctx context.Context, term string) (map[int64
 // macMatches is the devices with an interface whose MAC contains part
 // (with : or - between bytes, or none).
 func (l LocalAdmin) macMatches(ctx context.Context, part string) (map[int64]bool, error) {
-	norm := func(s string) string { return strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.ToLower(s)) }
+	norm := func(s string) string {
+		return strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.ToLower(s))
+	}
 	p := norm(part)
 	if p == "" {
 		return nil, invalid("mac: needs part of a MAC address (mac:00:50:56)")
