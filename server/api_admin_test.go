@@ -2,8 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -12,17 +10,7 @@ import (
 // client maps back to the store's errors, and bounds uploads.
 func TestAdminAPIRefusals(t *testing.T) {
 	ts := start(t, Config{PackagesDir: t.TempDir(), Limits: Limits{MaxUpload: 1024}})
-	call := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+ts.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	call := func(method, path, body string) (int, string) { return ts.call(t, method, path, body) }
 	for _, c := range []struct {
 		method, path, body string
 		code               int
@@ -65,17 +53,7 @@ func TestAdminAPIRefusals(t *testing.T) {
 // a name with a directory or a control character is refused.
 func TestUploadOneFile(t *testing.T) {
 	ts := start(t, Config{PackagesDir: t.TempDir()})
-	call := func(path, body string) (int, string) {
-		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+ts.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	call := func(path, body string) (int, string) { return ts.call(t, "POST", path, body) }
 	for _, name := range []string{"../evil.sh", "a%2Fb", "x%1B%5B31m", "..", ""} {
 		if code, body := call("/api/v1/packages?action=launch&command=setup.sh&archive=file&filename="+name, "echo hi\n"); code != 400 || !strings.Contains(body, "filename") {
 			t.Errorf("filename %q: %d %s", name, code, body)

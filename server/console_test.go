@@ -206,17 +206,7 @@ func TestNetworkIdentifyAndPushRequests(t *testing.T) {
 	ts := start(t, Config{})
 	ctx := context.Background()
 	hosts := `{"subnet":"10.77.9.0","mask":"255.255.255.0","hosts":[{"ip":"10.77.9.1","mac":"02:00:00:00:09:01"},{"ip":"10.77.9.2","mac":"02:00:00:00:09:02"}]}`
-	call := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+ts.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	call := func(method, path, body string) (int, string) { return ts.call(t, method, path, body) }
 	if code, body := call("POST", "/api/v1/network/report", hosts); code != 200 {
 		t.Fatalf("report: %d %s", code, body)
 	}
@@ -294,4 +284,22 @@ func TestFleetSoftwareAndMACSearch(t *testing.T) {
 	if _, err := adm.Fleet(context.Background(), FleetQuery{Q: "software:"}); err == nil {
 		t.Error("an empty software: term was taken")
 	}
+}
+
+// call makes an API request with the server's token (and any header
+// pairs) and returns the status and body.
+func (ts *testServer) call(t *testing.T, method, path, body string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

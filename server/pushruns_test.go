@@ -1,8 +1,6 @@
 package server
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -12,18 +10,7 @@ import (
 func TestPushRunEventStream(t *testing.T) {
 	ts := start(t, Config{})
 	call := func(method, path, body string, hdr ...string) (int, string) {
-		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+ts.token)
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return ts.call(t, method, path, body, hdr...)
 	}
 	if code, body := call("POST", "/api/v1/push/runs", `{"id":"bad id!","hosts":2}`); code != 400 {
 		t.Errorf("a bad run id: %d %s", code, body)
