@@ -36,6 +36,13 @@ func testIdentifyAndRequestedPush(t *testing.T, open func(*testing.T) *DB) {
 	if len(sn) != 1 || sn[0].Live != 2 || sn[0].Unknown != 1 || sn[0].Identified != 1 || sn[0].Inventoried != 0 {
 		t.Errorf("subnets %+v", sn)
 	}
+	// A schedule says when the next scan is due.
+	if err := s.SetSchedule(ctx, "10.77.9.0", 4*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if sn, _ := s.Subnets(ctx); len(sn) != 1 || sn[0].LastScan.IsZero() || !sn[0].NextScan.Equal(sn[0].LastScan.Add(4*time.Hour)) || sn[0].Agents == nil {
+		t.Errorf("scheduled subnet %+v", sn)
+	}
 	if err := s.Identify(ctx, "02:00:00:00:09:02", "", "", "ann", now); err != nil {
 		t.Fatal(err)
 	}

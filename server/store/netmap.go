@@ -48,9 +48,15 @@ type NetmapEntry struct {
 
 // Subnet sums up a subnet's discovery.
 type Subnet struct {
-	Subnet   string    `json:"subnet"`
-	Elected  []string  `json:"elected"`
-	LastScan time.Time `json:"last_scan"`
+	Subnet  string   `json:"subnet"`
+	Elected []string `json:"elected"`
+	// Agents are the elected agents with what won them the election (an
+	// admin's choice, or their contact quality and fidelity).
+	Agents   []Election `json:"agents"`
+	LastScan time.Time  `json:"last_scan"`
+	// NextScan is when a rescan is due (zero: no schedule, or never
+	// scanned yet: at the elected agents' next contact).
+	NextScan time.Time `json:"next_scan"`
 	Live     int       `json:"live"`
 	Unknown  int       `json:"unknown"`
 	// Inventoried and Identified count the devices seen that an agent
@@ -255,13 +261,14 @@ func (s *DB) Subnets(ctx context.Context) ([]Subnet, error) {
 	by := map[string]*Subnet{}
 	get := func(n string) *Subnet {
 		if by[n] == nil {
-			by[n] = &Subnet{Subnet: n, Elected: []string{}}
+			by[n] = &Subnet{Subnet: n, Elected: []string{}, Agents: []Election{}}
 		}
 		return by[n]
 	}
 	for n, es := range elected {
 		for _, e := range es {
 			get(n).Elected = append(get(n).Elected, e.DeviceID)
+			get(n).Agents = append(get(n).Agents, e)
 		}
 	}
 	for _, e := range m {
@@ -291,6 +298,9 @@ func (s *DB) Subnets(ctx context.Context) ([]Subnet, error) {
 		sn.Interval, sn.LastScan = time.Duration(iv)*time.Second, unix(last)
 		if iv > 0 {
 			sn.Rescan = sn.Interval.String()
+			if last > 0 {
+				sn.NextScan = sn.LastScan.Add(sn.Interval)
+			}
 		}
 	}
 	out := make([]Subnet, 0, len(by))

@@ -17,7 +17,7 @@ try {
   const subnetRow = page.locator('tr', { has: page.getByRole('cell', { name: SUBNET, exact: true }) });
   await subnetRow.waitFor();
   const cells = await subnetRow.locator('td').allTextContents();
-  check(cells[1] && cells[1] !== '—', `the subnet shows its elected agents (${cells[1]})`);
+  check(/contact quality .*contact quality /.test(cells[1]), `the subnet shows its two elected agents and why they won (${cells[1]})`);
   check(Number(cells[7]) >= 2, `the subnet counts unknown devices (${cells[7]})`);
   await shot(page, SHOTS, 'network-after-scan');
 

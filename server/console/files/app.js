@@ -178,9 +178,10 @@ async function network() {
       el('h2', {}, 'Subnets'),
       table([
         { title: 'Subnet', cell: (s) => s.subnet },
-        { title: 'Elected', cell: (s) => (s.elected || []).join(', ') || '—' },
+        { title: 'Elected (why)', cell: (s) => (s.agents || []).length ? el('ul', {}, s.agents.map((a) => el('li', {},
+          `${a.name || a.deviceid}: ${a.mode === 2 ? 'chosen by an admin' : `contact quality ${a.quality.toFixed(2)}, fidelity ${a.fidelity}`}`))) : '—' },
         { title: 'Last scan', cell: (s) => when(s.last_scan) },
-        { title: 'Rescan', cell: (s) => s.rescan || '—', cls: 'hide-narrow' },
+        { title: 'Next scan', cell: (s) => s.rescan ? (s.next_scan.startsWith('0001-') ? `every ${s.rescan}, at the next contact` : when(s.next_scan)) : 'none scheduled', cls: 'hide-narrow' },
         { title: 'Seen', cell: (s) => s.live }, { title: 'Inventoried', cell: (s) => s.inventoried },
         { title: 'Identified', cell: (s) => s.identified }, { title: 'Unknown', cell: (s) => s.unknown },
       ], subnets),
