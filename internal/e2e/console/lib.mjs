@@ -37,8 +37,12 @@ export async function login(page, base, name, pass) {
 export async function launch() {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
+    // Nothing is throttled as if in the background: on a starved CI
+    // machine a page judged hidden stopped drawing frames, and a
+    // screenshot waited on one past its 20 s.
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', '--disable-renderer-backgrounding',
+      '--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows'],
     timeout: 60000,
   });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
