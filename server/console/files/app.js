@@ -155,6 +155,8 @@ async function network() {
   show('Network', el('p', { class: 'muted' }, 'Loading…'));
   try {
     const [subnets, map] = await Promise.all([api('GET', '/api/v1/subnets'), api('GET', '/api/v1/network')]);
+    const ipNum = (ip) => ip.split('.').reduce((n, b) => n * 256 + Number(b), 0);
+    map.sort((a, b) => a.subnet.localeCompare(b.subnet) || ipNum(a.ip) - ipNum(b.ip));
     const selected = () => [...main.querySelectorAll('input[name="pick"]:checked')].map((c) => c.value);
     const identify = changeForm('Identify selected', [
       field('Type', 'type', { required: true, maxlength: 64, id: 'identify-type', placeholder: 'printer, switch…' }),
