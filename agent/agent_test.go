@@ -121,16 +121,18 @@ func TestAgentHonoursStop(t *testing.T) {
 func TestDeviceID(t *testing.T) {
 	now := time.Date(2026, 11, 21, 10, 26, 56, 0, time.Local)
 	s := &agent.State{}
-	if !s.EnsureDeviceID("vm.corp.example", now, false) || s.DeviceID != "vm-2026-11-21-10-26-56" {
-		t.Fatalf("%q", s.DeviceID)
+	if !s.EnsureDeviceID("vm.corp.example", now, false) || s.DeviceID != "vm-2026-11-21-10-26-56" || s.OldDeviceID != "" {
+		t.Fatalf("%q (old %q)", s.DeviceID, s.OldDeviceID)
 	}
 	if s.EnsureDeviceID("vm", now.Add(time.Hour), false) {
 		t.Fatal("a new id for the same host")
 	}
-	if !s.EnsureDeviceID("renamed", now.Add(time.Hour), false) || s.DeviceID != "renamed-2026-11-21-11-26-56" {
-		t.Fatalf("after rename: %q", s.DeviceID)
+	if !s.EnsureDeviceID("renamed", now.Add(time.Hour), false) || s.DeviceID != "renamed-2026-11-21-11-26-56" || s.OldDeviceID != "vm-2026-11-21-10-26-56" {
+		t.Fatalf("after rename: %q (old %q)", s.DeviceID, s.OldDeviceID)
 	}
-	if !s.EnsureDeviceID("renamed", now.Add(2*time.Hour), true) || s.DeviceID != "renamed-2026-11-21-12-26-56" {
-		t.Fatalf("--uid: %q", s.DeviceID)
+	// Renewed again before any inventory went: OLD_DEVICEID still names
+	// the record the server knows.
+	if !s.EnsureDeviceID("renamed", now.Add(2*time.Hour), true) || s.DeviceID != "renamed-2026-11-21-12-26-56" || s.OldDeviceID != "vm-2026-11-21-10-26-56" {
+		t.Fatalf("--uid: %q (old %q)", s.DeviceID, s.OldDeviceID)
 	}
 }

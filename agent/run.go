@@ -117,6 +117,7 @@ func (a *Agent) inventory(ctx context.Context, st *State) *inventories.Inventory
 		inv.AccountInfo = []inventories.AccountInfo{{KeyName: "TAG", KeyValue: a.Tag}}
 	}
 	inv.DownloadHistory = (&packages.Worker{Dir: a.downloadDir()}).History()
+	inv.OldDeviceID = st.OldDeviceID
 	return inv
 }
 
@@ -194,8 +195,10 @@ func (a *Agent) Run(ctx context.Context, force bool) (res Result, err error) {
 		st.AccountInfo = ir.AccountInfo
 		res.AccountUpdate = true
 	}
-	// Only an acknowledged inventory moves the baseline of the next delta.
+	// Only an acknowledged inventory moves the baseline of the next delta,
+	// and ends the claim on the old DEVICEID.
 	st.LastState = digests
+	st.OldDeviceID = ""
 	if err := st.Save(a.WorkDir); err != nil {
 		return res, fmt.Errorf("save state: %w", err)
 	}

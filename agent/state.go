@@ -25,6 +25,10 @@ import (
 // State is what the agent remembers between runs, in WorkDir/state.json.
 type State struct {
 	DeviceID string `json:"deviceid"`
+	// OldDeviceID is the DEVICEID this one replaced, sent as OLD_DEVICEID
+	// until the server took an inventory under the new one (it then
+	// merges the old record: the history stays with the machine).
+	OldDeviceID string `json:"old_deviceid,omitempty"`
 	// Hostname is the short host name the DeviceID was made for; a new
 	// name means a new DeviceID, as the OCS agent does.
 	Hostname string `json:"hostname"`
@@ -114,6 +118,9 @@ func (s *State) EnsureDeviceID(host string, now time.Time, renew bool) bool {
 		if m := idRe.FindStringSubmatch(s.DeviceID); m != nil && m[1] == host {
 			return false
 		}
+	}
+	if s.OldDeviceID == "" {
+		s.OldDeviceID = s.DeviceID // the one the server knows, if any
 	}
 	s.DeviceID = host + now.Format("-2006-01-02-15-04-05")
 	s.Hostname = host

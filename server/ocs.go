@@ -272,6 +272,7 @@ func (s *Server) inventory(w http.ResponseWriter, r *http.Request, req *ocsxml.R
 		return err
 	}
 	s.afterInventory(r.Context(), req.DeviceID, r.UserAgent(), inv, now)
+	s.mergeOldDeviceID(r.Context(), req.DeviceID, inv)
 	sum, _ := inv.Checksum()
 	s.log.Info("inventory stored", "deviceid", req.DeviceID, "id", res.ID, "new", res.Created,
 		"name", inv.Hardware.Name, "checksum", sum, "softwares", len(inv.Softwares))

@@ -84,6 +84,23 @@ func TestAgentActivationAndInventory(t *testing.T) {
 		t.Errorf("download with an unknown code: %s", r.Status)
 	}
 
+	// A new DEVICEID (--uid, as after a reinstall): the agent sends
+	// OLD_DEVICEID and the server folds the old record into the new one,
+	// so the machine is listed once, still under its client.
+	ag(false, "run", "--uid")
+	out, _ = muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)
+	var renewed []store.Device
+	json.Unmarshal([]byte(out), &renewed)
+	if len(renewed) != 1 || renewed[0].DeviceID == devs[0].DeviceID || renewed[0].Client != "ACME" || !renewed[0].FirstSeen.Equal(devs[0].FirstSeen) {
+		t.Fatalf("after a new DEVICEID: %+v (was %s)", renewed, devs[0].DeviceID)
+	}
+	if !strings.Contains(srv.Stderr.String(), "device merged (OLD_DEVICEID)") {
+		t.Errorf("no merge logged:\n%s", srv.Stderr)
+	}
+	if st, _ := agent.LoadState(work); st.OldDeviceID != "" || st.DeviceID != renewed[0].DeviceID {
+		t.Errorf("agent state after the merge: %+v", st)
+	}
+
 	// Deactivate: off the client on the server and in the agent's state.
 	ag(false, "deactivate")
 	out, _ = muster(t, false, "inventory", "list", "-o", "json", "--data-dir", data)

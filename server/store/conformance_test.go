@@ -34,6 +34,7 @@ var conformance = []struct {
 	{"PushRuns", testPushRuns},
 	{"IdentifyAndRequestedPush", testIdentifyAndRequestedPush},
 	{"SectionContains", testSectionContains},
+	{"MergeDevices", testMergeDevices},
 }
 
 func TestConformanceSQLite(t *testing.T) {

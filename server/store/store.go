@@ -27,6 +27,9 @@ type Store interface {
 	// SaveInventory stores one inventory in one transaction and returns only
 	// after it is durable.
 	SaveInventory(ctx context.Context, deviceID string, inv *inventories.Inventory, meta Meta) (SaveResult, error)
+	// MergeDevices folds the record of oldID into keepID (OLD_DEVICEID,
+	// duplicates) and deletes it.
+	MergeDevices(ctx context.Context, keepID, oldID string) error
 	// SaveEvent stores a NOTIFY, DOWNLOAD or SNMP message.
 	SaveEvent(ctx context.Context, ev Event) error
 
