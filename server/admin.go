@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strconv"
 	"net/netip"
 	"time"
 
@@ -48,6 +49,11 @@ type Admin interface {
 	AddUser(ctx context.Context, name, role, password string, replace bool) error
 	Users(ctx context.Context) ([]store.User, error)
 	AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error)
+	// Duplicates lists the records of one machine by the criteria of by
+	// ("name,serial,mac"; "" for name and MAC); MergeDuplicates folds
+	// each group into its newest record.
+	Duplicates(ctx context.Context, by string) ([]DuplicateGroup, error)
+	MergeDuplicates(ctx context.Context, by string) ([]DuplicateGroup, error)
 }
 
 // Standings an admin gives a device in elections.
@@ -147,9 +153,14 @@ func (l LocalAdmin) Options(ctx context.Context) (map[string]int64, error) {
 	if o.NoPostpone {
 		no = 1
 	}
+	dup, err := l.Store.Option(ctx, "AUTO_DUPLICATE_LVL")
+	if err != nil {
+		return nil, err
+	}
+	lvl, _ := strconv.ParseInt(dup, 10, 64)
 	return map[string]int64{"IPDISCOVER": int64(o.Max), "IPDISCOVER_LATENCY": o.Latency.Milliseconds(),
 		"IPDISCOVER_MAX_ALIVE": int64(o.MaxAlive.Hours() / 24), "IPDISCOVER_BETTER_THRESHOLD": int64(o.BetterThreshold),
-		"IPDISCOVER_NO_POSTPONE": no}, nil
+		"IPDISCOVER_NO_POSTPONE": no, "AUTO_DUPLICATE_LVL": lvl}, nil
 }
 
 // SetOption implements Admin.

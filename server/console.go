@@ -77,6 +77,18 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 		hosts, err := adm.RequestPush(r.Context(), req.MACs, req.Transport)
 		s.answer(w, "request push", map[string]any{"queued": hosts}, err)
 	})
+	h("GET /api/v1/duplicates", func(w http.ResponseWriter, r *http.Request) {
+		g, err := adm.Duplicates(r.Context(), r.URL.Query().Get("by"))
+		s.answer(w, "duplicates", nonNil(g), err)
+	})
+	h("POST /api/v1/duplicates/merge", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ By string }
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		g, err := adm.MergeDuplicates(r.Context(), req.By)
+		s.answer(w, "merge duplicates", nonNil(g), err)
+	})
 	h("GET /api/v1/users", func(w http.ResponseWriter, r *http.Request) {
 		us, err := adm.Users(r.Context())
 		s.answer(w, "users", us, err)
@@ -277,3 +289,11 @@ func (s *Server) page(w http.ResponseWriter, name string, status int, vars map[s
 var htmlReplacer = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
 
 func htmlEscape(s string) string { return htmlReplacer.Replace(s) }
+
+// nonNil is an empty list for none, so JSON says [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -30,6 +30,9 @@ var serverOptions = map[string]func(string) error{
 	"IPDISCOVER_MAX_ALIVE":        intIn(1, 3650),   // days
 	"IPDISCOVER_BETTER_THRESHOLD": floatIn(0, 365),  // days
 	"IPDISCOVER_NO_POSTPONE":      intIn(0, 1),
+	// Bits: 1 host name, 2 serial, 4 MAC; a new inventory's duplicates
+	// (every chosen criterion matching) are merged into it. 0: off.
+	"AUTO_DUPLICATE_LVL": intIn(0, 7),
 }
 
 func intIn(lo, hi int) func(string) error {
@@ -56,7 +59,7 @@ func floatIn(lo, hi float64) func(string) error {
 func OptionNames() []string {
 	return []string{"IPDISCOVER", "IPDISCOVER_LATENCY", "IPDISCOVER_MAX_ALIVE", "IPDISCOVER_BETTER_THRESHOLD", "IPDISCOVER_NO_POSTPONE",
 		"DOWNLOAD", "DOWNLOAD_FRAG_LATENCY", "DOWNLOAD_CYCLE_LATENCY", "DOWNLOAD_PERIOD_LATENCY", "DOWNLOAD_PERIOD_LENGTH",
-		"DOWNLOAD_TIMEOUT", "DOWNLOAD_EXECUTION_TIMEOUT"}
+		"DOWNLOAD_TIMEOUT", "DOWNLOAD_EXECUTION_TIMEOUT", "AUTO_DUPLICATE_LVL"}
 }
 
 // SetOption checks and sets a server option; "" restores the default.

@@ -273,6 +273,7 @@ func (s *Server) inventory(w http.ResponseWriter, r *http.Request, req *ocsxml.R
 	}
 	s.afterInventory(r.Context(), req.DeviceID, r.UserAgent(), inv, now)
 	s.mergeOldDeviceID(r.Context(), req.DeviceID, inv)
+	s.autoDuplicates(r.Context(), req.DeviceID)
 	sum, _ := inv.Checksum()
 	s.log.Info("inventory stored", "deviceid", req.DeviceID, "id", res.ID, "new", res.Created,
 		"name", inv.Hardware.Name, "checksum", sum, "softwares", len(inv.Softwares))

@@ -45,7 +45,66 @@ any is bad, nothing is imported and each problem is reported with its file.`,
 		Args:  cobra.ExactArgs(1),
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.showDevice(args[0]) },
 	})
+	dup := &cobra.Command{
+		Use:   "duplicates",
+		Short: "List the records of one machine (two agents, a reinstall); --merge folds each into its newest",
+		Long: `Find records of one machine, as the OCS server does: every criterion of --by
+must match (name: the same host name; serial: the same system serial;
+mac: a MAC in common), placeholder serials and MACs never matching. With
+--merge, each group is folded into its newest record, which keeps the
+others' package history, account info (TAG), activation and IPDISCOVER
+standing; every merge lands in the audit log. The server option
+AUTO_DUPLICATE_LVL (1 name + 2 serial + 4 mac) merges at each inventory.`,
+		Example: `  muster inventory duplicates
+  muster inventory duplicates --by name,serial,mac -o json
+  muster inventory duplicates --merge
+  muster server config set AUTO_DUPLICATE_LVL 5      # name and MAC, at every inventory`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			by, _ := cmd.Flags().GetString("by")
+			merge, _ := cmd.Flags().GetBool("merge")
+			return a.duplicates(by, merge)
+		},
+	}
+	dup.Flags().String("by", "name,mac", "criteria that must all match: name, serial, mac")
+	dup.Flags().Bool("merge", false, "merge each group into its newest record")
+	cmd.AddCommand(dup)
 	return cmd
+}
+
+func (a *app) duplicates(by string, merge bool) error {
+	adm, done, err := a.admin()
+	if err != nil {
+		return err
+	}
+	defer done()
+	find := adm.Duplicates
+	if merge {
+		find = adm.MergeDuplicates
+	}
+	groups, err := find(context.Background(), by)
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return a.emit(groups)
+	}
+	if len(groups) == 0 {
+		fmt.Fprintln(a.out, "no duplicates")
+		return nil
+	}
+	verb := "would keep"
+	if merge {
+		verb = "kept"
+	}
+	for _, g := range groups {
+		var others []string
+		for _, o := range g.Others {
+			others = append(others, o.DeviceID)
+		}
+		fmt.Fprintf(a.out, "%s (%s): %s %s, merging %s\n", g.Keep.Name, g.Why, verb, g.Keep.DeviceID, strings.Join(others, ", "))
+	}
+	return nil
 }
 
 type importResult struct {

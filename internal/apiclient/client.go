@@ -324,3 +324,15 @@ func (c *Client) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, e
 	var v []store.AuditEntry
 	return v, c.Do(ctx, "GET", fmt.Sprintf("/api/v1/audit?limit=%d", limit), nil, &v)
 }
+
+// Duplicates implements server.Admin.
+func (c *Client) Duplicates(ctx context.Context, by string) ([]server.DuplicateGroup, error) {
+	var v []server.DuplicateGroup
+	return v, c.Do(ctx, "GET", "/api/v1/duplicates?by="+url.QueryEscape(by), nil, &v)
+}
+
+// MergeDuplicates implements server.Admin.
+func (c *Client) MergeDuplicates(ctx context.Context, by string) ([]server.DuplicateGroup, error) {
+	var v []server.DuplicateGroup
+	return v, c.Do(ctx, "POST", "/api/v1/duplicates/merge", map[string]string{"by": by}, &v)
+}

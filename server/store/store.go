@@ -27,6 +27,9 @@ type Store interface {
 	// SaveInventory stores one inventory in one transaction and returns only
 	// after it is durable.
 	SaveInventory(ctx context.Context, deviceID string, inv *inventories.Inventory, meta Meta) (SaveResult, error)
+	// IdentityKeys reads the serial and MACs of some devices, or of all
+	// (nil), for duplicate detection.
+	IdentityKeys(ctx context.Context, ids []int64) (map[int64]IdentityKeys, error)
 	// MergeDevices folds the record of oldID into keepID (OLD_DEVICEID,
 	// duplicates) and deletes it.
 	MergeDevices(ctx context.Context, keepID, oldID string) error

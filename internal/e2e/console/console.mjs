@@ -125,6 +125,18 @@ try {
   await page.getByRole('heading', { name: 'Subnets' }).waitFor();
   await shot(page, 'network');
 
+  // The OCS agent and the muster agent inventoried the same machine: the
+  // Duplicates page lists one group, and a merge leaves one record.
+  await page.goto(`${BASE}/ui/fleet`);
+  await page.getByRole('link', { name: 'Duplicates' }).click();
+  await page.waitForURL(`${BASE}/ui/duplicates`);
+  check(await page.locator('tbody tr').count() === 1, 'one group of duplicates: the two agents of this machine');
+  await shot(page, 'duplicates');
+  await page.getByRole('button', { name: 'Merge every group into its newest record' }).click();
+  await page.getByText('No duplicates by these criteria.').waitFor();
+  await page.goto(`${BASE}/ui/fleet`);
+  await page.waitForFunction(() => document.getElementById('fleet-count')?.dataset.total === '1');
+
   // A phone's width: nothing wider than the screen but the tables' own scroll.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${BASE}/ui/fleet`);

@@ -102,7 +102,8 @@ async function fleet() {
     const csv = new URLSearchParams({ q, sort, order: desc ? 'desc' : 'asc' });
     if (seen) csv.set('seen', seen);
     show('Fleet', search,
-      el('p', { id: 'fleet-count', 'data-q': q, 'data-total': r.total }, `${r.total} device${r.total === 1 ? '' : 's'} `, el('a', { href: `/api/v1/fleet.csv?${csv}`, download: 'fleet.csv' }, 'Export CSV')),
+      el('p', { id: 'fleet-count', 'data-q': q, 'data-total': r.total }, `${r.total} device${r.total === 1 ? '' : 's'} `,
+        el('a', { href: `/api/v1/fleet.csv?${csv}`, download: 'fleet.csv' }, 'Export CSV'), ' · ', el('a', { href: '/ui/duplicates' }, 'Duplicates')),
       table([
         { title: 'Name', sort: 'name', cell: (d) => el('a', { href: `/ui/device/${d.id}` }, d.name || d.deviceid) },
         { title: 'IP', sort: 'ip', cell: (d) => d.ipaddr },
@@ -339,6 +340,31 @@ function pushRun(id) {
   es.addEventListener('error', () => { if (es.readyState === EventSource.CLOSED) summary.textContent += ' (disconnected)'; });
 }
 
+// Duplicates: records of one machine, by the criteria chosen; an admin
+// merges each group into its newest record.
+async function duplicates() {
+  const by = new URLSearchParams(location.search).get('by') || 'name,mac';
+  show('Duplicates', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const groups = await api('GET', `/api/v1/duplicates?by=${encodeURIComponent(by)}`);
+    const choose = el('form', { class: 'toolbar', onsubmit: (ev) => {
+      ev.preventDefault();
+      const picked = ['name', 'serial', 'mac'].filter((c) => new FormData(ev.target).get(c) === 'on');
+      navigate(`/ui/duplicates?by=${picked.join(',')}`);
+    } }, ['name', 'serial', 'mac'].map((c) => el('label', {}, `same ${c === 'mac' ? 'MAC' : c}`,
+      el('input', { type: 'checkbox', name: c, checked: by.split(',').includes(c) }))), el('button', { type: 'submit' }, 'Find'));
+    const merge = changeForm('Merge every group into its newest record', [], async () => {
+      await api('POST', '/api/v1/duplicates/merge', { by });
+      duplicates();
+    });
+    show('Duplicates', choose, groups.length ? merge : '',
+      table([
+        { title: 'Machine', cell: (g) => g.keep.name }, { title: 'Kept (newest)', cell: (g) => el('a', { href: `/ui/device/${g.keep.id}` }, g.keep.deviceid) },
+        { title: 'Merged into it', cell: (g) => g.others.map((o) => o.deviceid).join(', ') }, { title: 'Why', cell: (g) => g.why },
+      ], groups, { empty: 'No duplicates by these criteria.' }));
+  } catch (err) { main.append(failure(err)); }
+}
+
 // Clients: activation codes and installer links; admins add clients.
 async function clients() {
   show('Clients', el('p', { class: 'muted' }, 'Loading…'));
@@ -398,6 +424,7 @@ function route() {
   switch (path) {
     case '/ui/network': return network();
     case '/ui/push': return pushRuns();
+    case '/ui/duplicates': return duplicates();
     case '/ui/packages': return packagesPage();
     case '/ui/clients': return clients();
     case '/ui/users': return users();
