@@ -5,8 +5,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"strconv"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"muster/packages"

@@ -17,7 +17,7 @@ func TestFindDuplicates(t *testing.T) {
 	keys := map[int64]store.IdentityKeys{
 		1: {Serial: "ABC123", MACs: []string{"02:00:00:00:00:01"}},
 		2: {Serial: "ABC123", MACs: []string{"02:00:00:00:00:02", "02:00:00:00:00:01"}},
-		3: {Serial: "Not Specified", MACs: []string{"02:00:00:00:00:09"}},        // pc1 by name, another MAC
+		3: {Serial: "Not Specified", MACs: []string{"02:00:00:00:00:09"}},          // pc1 by name, another MAC
 		4: {Serial: "To be filled by O.E.M.", MACs: []string{"00:00:00:00:00:00"}}, // placeholders only
 		5: {Serial: "To be filled by O.E.M.", MACs: []string{"00:00:00:00:00:00"}},
 		6: {Serial: "abc123", MACs: []string{"02:00:00:00:00:01"}},
