@@ -65,7 +65,8 @@ fuzz:
 	  ./packages:FuzzExtract \
 	  ./packages:FuzzSignedInfo \
 	  ./agent:FuzzSOCKS4Reply \
-	  ./agent/setup:FuzzFind; do \
+	  ./agent/setup:FuzzFind \
+	  ./server/query:FuzzParse; do \
 	  pkg=$${target%%:*}; fn=$${target##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { \

@@ -158,6 +158,13 @@ func newDB(w, r *sql.DB, d *dialect, log *slog.Logger) (*DB, error) {
 		}
 		return nil, err
 	}
+	if err := s.backfillSoftware(context.Background()); err != nil {
+		w.Close()
+		if r != w {
+			r.Close()
+		}
+		return nil, err
+	}
 	go s.flusher()
 	return s, nil
 }

@@ -118,6 +118,11 @@ func writeSections(ctx context.Context, tx *txn, id int64, inv *inventories.Inve
 		if err := write(sec.Name, n > 0, inv.Field(sec)); err != nil {
 			return fmt.Errorf("section %s: %w", sec.Name, err)
 		}
+		if sec.Name == "SOFTWARES" {
+			if err := writeSoftware(ctx, tx, id, inv.Softwares); err != nil {
+				return err
+			}
+		}
 	}
 	if err := write(rowDownload, len(inv.DownloadHistory) > 0, inv.DownloadHistory); err != nil {
 		return err
