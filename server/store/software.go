@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -18,14 +19,35 @@ func writeSoftware(ctx context.Context, tx *txn, id int64, sw []inventories.Soft
 	if _, err := tx.ExecContext(ctx, `DELETE FROM software WHERE device_id = ?`, id); err != nil {
 		return fmt.Errorf("software index: %w", err)
 	}
+	insert := func(n int) string {
+		return `INSERT INTO software(device_id, name, version, vkey) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, n-1) +
+			` ON CONFLICT DO NOTHING`
+	}
+	// Full batches share one prepared statement: compiling an INSERT of
+	// 800 placeholders costs more than running it.
+	var full *sql.Stmt
+	if len(sw) >= softwareBatch {
+		st, err := tx.PrepareContext(ctx, insert(softwareBatch))
+		if err != nil {
+			return fmt.Errorf("software index: %w", err)
+		}
+		defer st.Close()
+		full = st
+	}
+	args := make([]any, 0, 4*softwareBatch)
 	for i := 0; i < len(sw); i += softwareBatch {
 		part := sw[i:min(i+softwareBatch, len(sw))]
-		q := `INSERT INTO software(device_id, name, version, vkey) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, len(part)-1)
-		args := make([]any, 0, 4*len(part))
+		args = args[:0]
 		for _, s := range part {
 			args = append(args, id, strings.ToLower(s.Name), s.Version, query.VersionKey(s.Version))
 		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if len(part) == softwareBatch {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insert(len(part)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("software index: %w", err)
 		}
 	}

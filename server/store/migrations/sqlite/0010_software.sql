@@ -5,10 +5,11 @@
 CREATE TABLE software (
     device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
     name      TEXT    NOT NULL,
+    vkey      TEXT    NOT NULL DEFAULT '',
     version   TEXT    NOT NULL DEFAULT '',
-    vkey      TEXT    NOT NULL DEFAULT ''
-);
-CREATE INDEX software_device ON software(device_id);
-CREATE INDEX software_name ON software(name);
+    PRIMARY KEY (device_id, name, vkey)
+) WITHOUT ROWID;
+-- One B-tree by device: queries look for a part of a name (LIKE %x%) among
+-- a device's rows; a package listed twice (two architectures) is one row.
 -- Devices inventoried before this table are filled in at the next start
 -- (store.backfillSoftware), in batches.
