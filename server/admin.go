@@ -54,6 +54,12 @@ type Admin interface {
 	// each group into its newest record.
 	Duplicates(ctx context.Context, by string) ([]DuplicateGroup, error)
 	MergeDuplicates(ctx context.Context, by string) ([]DuplicateGroup, error)
+	// PutGroup, Groups, GroupMembers and DeleteGroup keep device groups
+	// (dynamic: a query; static: a list of devices).
+	PutGroup(ctx context.Context, name, query string, members []string) error
+	Groups(ctx context.Context) ([]store.Group, error)
+	GroupMembers(ctx context.Context, name string) ([]store.GroupMember, error)
+	DeleteGroup(ctx context.Context, name string) error
 }
 
 // Standings an admin gives a device in elections.

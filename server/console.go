@@ -89,6 +89,27 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 		g, err := adm.MergeDuplicates(r.Context(), req.By)
 		s.answer(w, "merge duplicates", nonNil(g), err)
 	})
+	h("GET /api/v1/groups", func(w http.ResponseWriter, r *http.Request) {
+		g, err := adm.Groups(r.Context())
+		s.answer(w, "groups", g, err)
+	})
+	h("PUT /api/v1/groups/{name}", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Query   string
+			Members []string
+		}
+		if !s.readJSON(w, r, &req) {
+			return
+		}
+		s.answer(w, "put group", okBody, adm.PutGroup(r.Context(), r.PathValue("name"), req.Query, req.Members))
+	})
+	h("DELETE /api/v1/groups/{name}", func(w http.ResponseWriter, r *http.Request) {
+		s.answer(w, "delete group", okBody, adm.DeleteGroup(r.Context(), r.PathValue("name")))
+	})
+	h("GET /api/v1/groups/{name}/members", func(w http.ResponseWriter, r *http.Request) {
+		m, err := adm.GroupMembers(r.Context(), r.PathValue("name"))
+		s.answer(w, "group members", m, err)
+	})
 	h("GET /api/v1/users", func(w http.ResponseWriter, r *http.Request) {
 		us, err := adm.Users(r.Context())
 		s.answer(w, "users", us, err)

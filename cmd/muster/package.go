@@ -92,7 +92,7 @@ never run twice on a device unless assigned again with --force.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.packageDelete(args[0]) },
 	}
 	assign := &cobra.Command{
-		Use:   "assign ID (--device D | --client C | --tag T | --all)",
+		Use:   "assign ID (--device D | --client C | --tag T | --group G | --all)",
 		Short: "Offer a package to devices at their next contact",
 		Long: `Assign a package to one device (DEVICEID or numeric id), to the devices of a
 client (name or activation code), of a TAG, or to all devices. Client, tag
@@ -103,7 +103,7 @@ with --force.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
 			var targets []store.PackageTarget
-			for _, k := range []string{store.TargetDevice, store.TargetClient, store.TargetTag} {
+			for _, k := range []string{store.TargetDevice, store.TargetClient, store.TargetTag, store.TargetGroup} {
 				if v, _ := f.GetString(k); v != "" {
 					targets = append(targets, store.PackageTarget{Kind: k, Value: v})
 				}
@@ -112,7 +112,7 @@ with --force.`,
 				targets = append(targets, store.PackageTarget{Kind: store.TargetAll})
 			}
 			if len(targets) != 1 {
-				return fmt.Errorf("give exactly one of --device, --client, --tag, --all")
+				return fmt.Errorf("give exactly one of --device, --client, --tag, --group, --all")
 			}
 			force, _ := f.GetBool("force")
 			return a.packageAssign(args[0], targets[0], force)
@@ -122,6 +122,7 @@ with --force.`,
 	af.String("device", "", "a device's DEVICEID or numeric id")
 	af.String("client", "", "a client's name or activation code")
 	af.String("tag", "", "devices with this TAG")
+	af.String("group", "", "the members of this group (muster group), now and as it changes")
 	af.Bool("all", false, "every device, now and later")
 	af.Bool("force", false, "run it even on devices that ran it before")
 	status := &cobra.Command{

@@ -103,7 +103,7 @@ keys of a command's flags sit under its name:
 	a.bind(pf, "data-dir", "data-dir")
 	a.bind(pf, "database", "database")
 	root.AddCommand(a.serverCmd(), a.remoteFlags(a.inventoryCmd()), a.discoverCmd(), a.pushCmd(), a.agentCmd(),
-		a.remoteFlags(a.networkCmd()), a.remoteFlags(a.packageCmd()), a.contextCmd())
+		a.remoteFlags(a.networkCmd()), a.remoteFlags(a.packageCmd()), a.remoteFlags(a.groupCmd()), a.contextCmd())
 	return root
 }
 

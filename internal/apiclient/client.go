@@ -336,3 +336,25 @@ func (c *Client) MergeDuplicates(ctx context.Context, by string) ([]server.Dupli
 	var v []server.DuplicateGroup
 	return v, c.Do(ctx, "POST", "/api/v1/duplicates/merge", map[string]string{"by": by}, &v)
 }
+
+// PutGroup implements server.Admin.
+func (c *Client) PutGroup(ctx context.Context, name, query string, members []string) error {
+	return c.Do(ctx, "PUT", "/api/v1/groups/"+esc(name), map[string]any{"query": query, "members": members}, nil)
+}
+
+// Groups implements server.Admin.
+func (c *Client) Groups(ctx context.Context) ([]store.Group, error) {
+	var v []store.Group
+	return v, c.Do(ctx, "GET", "/api/v1/groups", nil, &v)
+}
+
+// GroupMembers implements server.Admin.
+func (c *Client) GroupMembers(ctx context.Context, name string) ([]store.GroupMember, error) {
+	var v []store.GroupMember
+	return v, c.Do(ctx, "GET", "/api/v1/groups/"+esc(name)+"/members", nil, &v)
+}
+
+// DeleteGroup implements server.Admin.
+func (c *Client) DeleteGroup(ctx context.Context, name string) error {
+	return c.Do(ctx, "DELETE", "/api/v1/groups/"+esc(name), nil, nil)
+}

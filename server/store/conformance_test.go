@@ -35,6 +35,7 @@ var conformance = []struct {
 	{"IdentifyAndRequestedPush", testIdentifyAndRequestedPush},
 	{"SectionContains", testSectionContains},
 	{"MergeDevices", testMergeDevices},
+	{"Groups", testGroups},
 }
 
 func TestConformanceSQLite(t *testing.T) {

@@ -16,6 +16,10 @@ const (
 	TargetClient = "client"
 	TargetTag    = "tag"
 	TargetAll    = "all"
+	// TargetGroup is a group's members: a dynamic group's as they are at
+	// each of a device's contacts (one that left it before running the
+	// package is no longer offered it).
+	TargetGroup = "group"
 )
 
 // PackageTarget says which devices a package goes to: one device (its
@@ -70,6 +74,20 @@ func assignPackage(ctx context.Context, tx *txn, pkgID string, t PackageTarget, 
 	switch t.Kind {
 	case TargetDevice:
 		devices, err = tx.QueryContext(ctx, `SELECT deviceid FROM devices WHERE deviceid = ? OR CAST(id AS TEXT) = ?`, t.Value, t.Value)
+	case TargetGroup:
+		g, gerr := groupIn(ctx, tx, t.Value)
+		if gerr != nil {
+			return 0, gerr
+		}
+		if _, err = tx.ExecContext(ctx, `INSERT INTO package_rules(package_id, kind, value, force) VALUES (?, ?, ?, ?)
+			ON CONFLICT(package_id, kind, value) DO UPDATE SET force = excluded.force`, pkgID, t.Kind, t.Value, b2i(force)); err != nil {
+			return 0, err
+		}
+		cond, args, cerr := groupCondition(g, now)
+		if cerr != nil {
+			return 0, cerr
+		}
+		devices, err = tx.QueryContext(ctx, `SELECT deviceid FROM devices d WHERE `+cond, args...)
 	case TargetClient, TargetTag, TargetAll:
 		if t.Kind == TargetAll {
 			t.Value = ""
@@ -80,7 +98,7 @@ func assignPackage(ctx context.Context, tx *txn, pkgID string, t PackageTarget, 
 		}
 		devices, err = tx.QueryContext(ctx, `SELECT deviceid FROM devices d WHERE `+ruleMatch, t.Kind, t.Value)
 	default:
-		return 0, fmt.Errorf("assign: target kind %q: want device, client, tag or all", t.Kind)
+		return 0, fmt.Errorf("assign: target kind %q: want device, client, tag, group or all", t.Kind)
 	}
 	if err != nil {
 		return 0, err
@@ -101,10 +119,14 @@ func assignPackage(ctx context.Context, tx *txn, pkgID string, t PackageTarget, 
 	if t.Kind == TargetDevice && len(ids) == 0 {
 		return 0, fmt.Errorf("assign: device %q: %w", t.Value, ErrNotFound)
 	}
+	via := ""
+	if t.Kind == TargetGroup {
+		via = t.Value
+	}
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO package_states(package_id, deviceid, force, state, updated) VALUES (?, ?, ?, NULL, ?)
-			ON CONFLICT(package_id, deviceid) DO UPDATE SET force = excluded.force, state = NULL, updated = excluded.updated`,
-			pkgID, id, b2i(force), now.Unix()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO package_states(package_id, deviceid, force, state, updated, via) VALUES (?, ?, ?, NULL, ?, ?)
+			ON CONFLICT(package_id, deviceid) DO UPDATE SET force = excluded.force, state = NULL, updated = excluded.updated, via = excluded.via`,
+			pkgID, id, b2i(force), now.Unix(), via); err != nil {
 			return 0, err
 		}
 	}
@@ -140,6 +162,9 @@ func packageOffers(ctx context.Context, tx *txn, deviceID string, now time.Time)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO package_states(package_id, deviceid, force, state, updated)
 		SELECT r.package_id, d.deviceid, r.force, NULL, ? FROM package_rules r JOIN devices d ON d.deviceid = ?
 		WHERE `+ruleMatchR+` ON CONFLICT DO NOTHING`, now.Unix(), deviceID); err != nil {
+		return nil, err
+	}
+	if err := groupOffers(ctx, tx, deviceID, now); err != nil {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT package_id, force FROM package_states
@@ -252,4 +277,88 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// groupOffers brings a device's package states in line with the groups
+// packages target: a member gets a state (via its group); a state made
+// for a group the device has left since is withdrawn unless the agent
+// answered already.
+func groupOffers(ctx context.Context, tx *txn, deviceID string, now time.Time) error {
+	type rule struct {
+		pkg, group string
+		force      bool
+	}
+	var rules []rule
+	rows, err := tx.QueryContext(ctx, `SELECT package_id, value, force FROM package_rules WHERE kind = 'group'`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r rule
+		if err := rows.Scan(&r.pkg, &r.group, &r.force); err != nil {
+			rows.Close()
+			return err
+		}
+		rules = append(rules, r)
+	}
+	rows.Close()
+	member := map[string]bool{}
+	isIn := func(group string) (bool, error) {
+		if in, ok := member[group]; ok {
+			return in, nil
+		}
+		in, err := inGroup(ctx, tx, group, deviceID, now)
+		member[group] = in
+		return in, err
+	}
+	for _, r := range rules {
+		in, err := isIn(r.group)
+		if err != nil {
+			return err
+		}
+		if in {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO package_states(package_id, deviceid, force, state, updated, via)
+				VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING`, r.pkg, deviceID, b2i(r.force), now.Unix(), r.group); err != nil {
+				return err
+			}
+		}
+	}
+	vias, err := tx.QueryContext(ctx, `SELECT package_id, via FROM package_states WHERE deviceid = ? AND via <> '' AND (state IS NULL OR state = ?)`,
+		deviceID, StateNotified)
+	if err != nil {
+		return err
+	}
+	type pending struct{ pkg, group string }
+	var ps []pending
+	for vias.Next() {
+		var p pending
+		if err := vias.Scan(&p.pkg, &p.group); err != nil {
+			vias.Close()
+			return err
+		}
+		ps = append(ps, p)
+	}
+	vias.Close()
+	for _, p := range ps {
+		in, err := isIn(p.group)
+		if err != nil {
+			return err
+		}
+		if !in {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM package_states WHERE package_id = ? AND deviceid = ?`, p.pkg, deviceID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// groupIn reads a group in tx (ErrNotFound when there is none).
+func groupIn(ctx context.Context, tx *txn, name string) (Group, error) {
+	var g Group
+	err := tx.QueryRowContext(ctx, `SELECT name, query FROM device_groups WHERE name = ?`, name).Scan(&g.Name, &g.Query)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, fmt.Errorf("assign: group %q: %w", name, ErrNotFound)
+	}
+	return g, err
 }

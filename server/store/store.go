@@ -133,6 +133,15 @@ type Store interface {
 	Audit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
 
+	// PutGroup, GroupByName, Groups and DeleteGroup keep device groups;
+	// GroupMembers evaluates one in SQL (a dynamic group's query, a static
+	// group's list).
+	PutGroup(ctx context.Context, g Group, now time.Time) error
+	GroupByName(ctx context.Context, name string) (Group, error)
+	Groups(ctx context.Context) ([]Group, error)
+	DeleteGroup(ctx context.Context, name string) error
+	GroupMembers(ctx context.Context, name string, now time.Time) ([]GroupMember, error)
+
 	// Close flushes pending contact statistics and closes the store.
 	Close() error
 }

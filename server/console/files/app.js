@@ -265,7 +265,7 @@ async function packagePage(id) {
       api('GET', `/api/v1/packages/${encodeURIComponent(id)}/status`)]);
     const assign = changeForm('Assign', [
       el('label', {}, 'To', el('select', { name: 'kind', id: 'assign-kind' },
-        [['device', 'a device (DEVICEID or name)'], ['client', 'a client'], ['tag', 'a tag'], ['all', 'every device']].map(([v, t]) => el('option', { value: v }, t)))),
+        [['device', 'a device (DEVICEID or name)'], ['client', 'a client'], ['tag', 'a tag'], ['group', 'a group'], ['all', 'every device']].map(([v, t]) => el('option', { value: v }, t)))),
       field('Which', 'value', { maxlength: 256, id: 'assign-value' }),
       el('label', {}, 'Again where it ran', el('input', { type: 'checkbox', name: 'force' })),
     ], async (f) => {
