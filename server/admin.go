@@ -60,6 +60,8 @@ type Admin interface {
 	Groups(ctx context.Context) ([]store.Group, error)
 	GroupMembers(ctx context.Context, name string) ([]store.GroupMember, error)
 	DeleteGroup(ctx context.Context, name string) error
+	// Find lists the devices a query of the device language matches.
+	Find(ctx context.Context, q string) ([]store.GroupMember, error)
 }
 
 // Standings an admin gives a device in elections.

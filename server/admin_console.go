@@ -62,7 +62,10 @@ func (l LocalAdmin) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry
 // keeps devices in contact within that many days; Sort is name, ip, os,
 // client, tag, last_inventory or last_contact, Desc reverses it.
 type FleetQuery struct {
-	Q        string
+	Q string
+	// Where is a query of the device language (has/lacks software with
+	// versions, OS, memory…), evaluated by the store; "" for none.
+	Where    string
 	SeenDays int
 	Sort     string
 	Desc     bool
@@ -131,6 +134,19 @@ func (l LocalAdmin) Fleet(ctx context.Context, q FleetQuery) (FleetPage, error) 
 	since := time.Time{}
 	if q.SeenDays > 0 {
 		since = l.now().AddDate(0, 0, -q.SeenDays)
+	}
+	if q.Where != "" {
+		found, err := l.Find(ctx, q.Where)
+		if err != nil {
+			return FleetPage{}, err
+		}
+		ids := map[int64]bool{}
+		for _, m := range found {
+			if only == nil || only[m.ID] {
+				ids[m.ID] = true
+			}
+		}
+		only = ids
 	}
 	match := all[:0]
 	for _, d := range all {

@@ -48,3 +48,12 @@ func (l LocalAdmin) GroupMembers(ctx context.Context, name string) ([]store.Grou
 func (l LocalAdmin) DeleteGroup(ctx context.Context, name string) error {
 	return l.Store.DeleteGroup(ctx, name)
 }
+
+// Find lists the devices a query in the device language matches (has or
+// lacks software, versions, OS, …), evaluated by the store.
+func (l LocalAdmin) Find(ctx context.Context, q string) ([]store.GroupMember, error) {
+	if _, err := querylang.Parse(q); err != nil {
+		return nil, invalid("query: %v", err)
+	}
+	return l.Store.Find(ctx, q, l.now())
+}

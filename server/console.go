@@ -89,6 +89,10 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 		g, err := adm.MergeDuplicates(r.Context(), req.By)
 		s.answer(w, "merge duplicates", nonNil(g), err)
 	})
+	h("GET /api/v1/find", func(w http.ResponseWriter, r *http.Request) {
+		m, err := adm.Find(r.Context(), r.URL.Query().Get("q"))
+		s.answer(w, "find", m, err)
+	})
 	h("GET /api/v1/groups", func(w http.ResponseWriter, r *http.Request) {
 		g, err := adm.Groups(r.Context())
 		s.answer(w, "groups", g, err)
@@ -161,7 +165,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 // order (asc, desc), page, per_page.
 func fleetQuery(r *http.Request, perPage int) (FleetQuery, error) {
 	v := r.URL.Query()
-	q := FleetQuery{Q: v.Get("q"), Sort: v.Get("sort"), Desc: v.Get("order") == "desc", Page: 1, PerPage: perPage}
+	q := FleetQuery{Q: v.Get("q"), Where: v.Get("where"), Sort: v.Get("sort"), Desc: v.Get("order") == "desc", Page: 1, PerPage: perPage}
 	for _, f := range []struct {
 		name string
 		to   *int

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -280,6 +281,18 @@ func TestFleetSoftwareAndMACSearch(t *testing.T) {
 		if err != nil || p.Total != c.want {
 			t.Errorf("search %q: %d devices (%v), want %d", c.q, p.Total, err, c.want)
 		}
+	}
+	for where, want := range map[string]int{
+		`has software "` + strings.ToLower(sw.Name) + `"`:   1,
+		`lacks software "` + strings.ToLower(sw.Name) + `"`: 0,
+		`has software "no-such-package" or memory >= 1`:     1,
+	} {
+		if p, err := adm.Fleet(context.Background(), FleetQuery{Where: where, PerPage: 50}); err != nil || p.Total != want {
+			t.Errorf("where %s: %d devices (%v), want %d", where, p.Total, err, want)
+		}
+	}
+	if _, err := adm.Fleet(context.Background(), FleetQuery{Where: `has software`}); err == nil || !errors.Is(err, ErrInvalid) {
+		t.Errorf("a broken query: %v", err)
 	}
 	if _, err := adm.Fleet(context.Background(), FleetQuery{Q: "software:"}); err == nil {
 		t.Error("an empty software: term was taken")

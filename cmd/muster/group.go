@@ -98,15 +98,7 @@ The query language:
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				return a.emit(m)
-			}
-			tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tDEVICEID")
-			for _, d := range m {
-				fmt.Fprintf(tw, "%d\t%s\t%s\n", d.ID, d.Name, d.DeviceID)
-			}
-			return tw.Flush()
+			return a.printMembers(m)
 		}}
 	del := &cobra.Command{Use: "delete NAME", Short: "Delete a group (and the package assignments to it)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

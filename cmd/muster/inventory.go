@@ -45,6 +45,14 @@ any is bad, nothing is imported and each problem is reported with its file.`,
 		Args:  cobra.ExactArgs(1),
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.showDevice(args[0]) },
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "find QUERY",
+		Short: "List the devices a query matches: has/lacks software (with versions), OS, memory… (see muster group --help)",
+		Example: `  muster inventory find 'lacks software "7-zip"'
+  muster inventory find 'has software "firefox" < "115" and os ~ "windows"' -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.find(args[0]) },
+	})
 	dup := &cobra.Command{
 		Use:   "duplicates",
 		Short: "List the records of one machine (two agents, a reinstall); --merge folds each into its newest",
@@ -253,4 +261,30 @@ func (a *app) showDevice(ref string) error {
 		tw.Flush()
 	}
 	return nil
+}
+
+func (a *app) find(q string) error {
+	adm, done, err := a.admin()
+	if err != nil {
+		return err
+	}
+	defer done()
+	m, err := adm.Find(context.Background(), q)
+	if err != nil {
+		return err
+	}
+	return a.printMembers(m)
+}
+
+// printMembers writes devices found by a query or a group.
+func (a *app) printMembers(m []store.GroupMember) error {
+	if a.jsonOutput() {
+		return a.emit(m)
+	}
+	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tDEVICEID")
+	for _, d := range m {
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", d.ID, d.Name, d.DeviceID)
+	}
+	return tw.Flush()
 }

@@ -358,3 +358,9 @@ func (c *Client) GroupMembers(ctx context.Context, name string) ([]store.GroupMe
 func (c *Client) DeleteGroup(ctx context.Context, name string) error {
 	return c.Do(ctx, "DELETE", "/api/v1/groups/"+esc(name), nil, nil)
 }
+
+// Find implements server.Admin.
+func (c *Client) Find(ctx context.Context, q string) ([]store.GroupMember, error) {
+	var v []store.GroupMember
+	return v, c.Do(ctx, "GET", "/api/v1/find?q="+url.QueryEscape(q), nil, &v)
+}

@@ -31,6 +31,13 @@ func TestDynamicGroupGetsAPackage(t *testing.T) {
 	if !strings.Contains(out, "0 devices now") {
 		t.Fatalf("group old-bash: %s", out)
 	}
+	// The same language finds devices without a group.
+	if out, _ := muster(t, false, "inventory", "find", `lacks software "bash"`, "-o", "json", "--data-dir", data); strings.TrimSpace(out) != "[]" {
+		t.Errorf("lacks bash: %s", out)
+	}
+	if out, _ := muster(t, false, "inventory", "find", `has software "bash"`, "--data-dir", data); strings.Count(out, "\n") != 2 {
+		t.Errorf("has bash: %s", out)
+	}
 	_, e := muster(t, true, "group", "add", "broken", "--query", `has software bash`, "--data-dir", data)
 	if !strings.Contains(e, "software's name in quotes") {
 		t.Errorf("a broken query: %s", e)

@@ -127,9 +127,23 @@ func (s *DB) GroupMembers(ctx context.Context, name string, now time.Time) ([]Gr
 	if err != nil {
 		return nil, err
 	}
+	return s.devicesWhere(ctx, "group "+name, cond, args)
+}
+
+// Find evaluates a query in muster's device language in SQL, as a dynamic
+// group would be: the devices it matches, by name.
+func (s *DB) Find(ctx context.Context, q string, now time.Time) ([]GroupMember, error) {
+	cond, args, err := groupCondition(Group{Name: "query", Query: q}, now)
+	if err != nil {
+		return nil, err
+	}
+	return s.devicesWhere(ctx, "query", cond, args)
+}
+
+func (s *DB) devicesWhere(ctx context.Context, what, cond string, args []any) ([]GroupMember, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.deviceid, d.name FROM devices d WHERE `+cond+` ORDER BY d.name, d.deviceid`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("group %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []GroupMember{}

@@ -141,6 +141,8 @@ type Store interface {
 	Groups(ctx context.Context) ([]Group, error)
 	DeleteGroup(ctx context.Context, name string) error
 	GroupMembers(ctx context.Context, name string, now time.Time) ([]GroupMember, error)
+	// Find evaluates a query of the device language without a group.
+	Find(ctx context.Context, q string, now time.Time) ([]GroupMember, error)
 
 	// Close flushes pending contact statistics and closes the store.
 	Close() error

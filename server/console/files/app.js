@@ -76,7 +76,7 @@ function field(label, name, attrs = {}) {
 // Fleet: every device, searched, sorted and paged on the server.
 async function fleet() {
   const p = new URLSearchParams(location.search);
-  const q = p.get('q') || '', seen = p.get('seen') || '', sort = p.get('sort') || 'name';
+  const q = p.get('q') || '', where = p.get('where') || '', seen = p.get('seen') || '', sort = p.get('sort') || 'name';
   const desc = p.get('order') === 'desc', page = Number(p.get('page') || 1);
   const go = (changes) => {
     const n = new URLSearchParams(location.search);
@@ -86,20 +86,22 @@ async function fleet() {
   const search = el('form', { class: 'toolbar', role: 'search', onsubmit: (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
-    go({ q: f.get('q'), seen: f.get('seen'), page: '' });
+    go({ q: f.get('q'), where: f.get('where'), seen: f.get('seen'), page: '' });
   } },
   el('label', {}, 'Search (name, IP, OS, tag, client; software:NAME[@VERSION], mac:PART)', el('input', { name: 'q', type: 'search', value: q, id: 'fleet-q' })),
+  el('label', {}, 'Query (lacks software "7-zip" >= "23", os ~ "windows" and memory < 4096…)',
+    el('input', { name: 'where', type: 'search', value: where, id: 'fleet-where', size: 40 })),
   el('label', {}, 'Seen within',
     el('select', { name: 'seen' }, [['', 'any time'], ['1', '1 day'], ['7', '7 days'], ['30', '30 days']].map(([v, t]) =>
       el('option', { value: v, selected: v === seen }, t)))),
   el('button', { type: 'submit' }, 'Search'));
   show('Fleet', search, el('p', { class: 'muted' }, 'Loading…'));
   try {
-    const qs = new URLSearchParams({ q, sort, order: desc ? 'desc' : 'asc', page: String(page), per_page: '50' });
+    const qs = new URLSearchParams({ q, where, sort, order: desc ? 'desc' : 'asc', page: String(page), per_page: '50' });
     if (seen) qs.set('seen', seen);
     const r = await api('GET', `/api/v1/fleet?${qs}`);
     const pages = Math.max(1, Math.ceil(r.total / r.per_page));
-    const csv = new URLSearchParams({ q, sort, order: desc ? 'desc' : 'asc' });
+    const csv = new URLSearchParams({ q, where, sort, order: desc ? 'desc' : 'asc' });
     if (seen) csv.set('seen', seen);
     show('Fleet', search,
       el('p', { id: 'fleet-count', 'data-q': q, 'data-total': r.total }, `${r.total} device${r.total === 1 ? '' : 's'} `,
