@@ -41,6 +41,12 @@ func consoleCall(t *testing.T, ts *testServer, ck *http.Cookie, csrf, method, pa
 	if csrf != "" {
 		req.Header.Set(CSRFHeader, csrf)
 	}
+	return do(t, req, hdr...)
+}
+
+// do sends req with any header pairs and returns the status and body.
+func do(t *testing.T, req *http.Request, hdr ...string) (int, string) {
+	t.Helper()
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -305,14 +311,5 @@ func (ts *testServer) call(t *testing.T, method, path, body string, hdr ...strin
 	t.Helper()
 	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+ts.token)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return do(t, req, hdr...)
 }

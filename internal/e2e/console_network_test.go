@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"muster/internal/testbed"
-	"muster/internal/testenv"
 )
 
 // The console's network page after an elected scan on the namespace bed:
@@ -25,12 +24,7 @@ import (
 func TestConsoleNetworkOnBed(t *testing.T) {
 	requireBed(t)
 	testenvTool(t, "unshare")
-	node := testenv.Tool(t, "node")
-	testenv.Tool(t, "chromium")
-	script, _ := filepath.Abs("console/network.mjs")
-	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "playwright-core", "package.json")); err != nil {
-		testenv.Missing(t, "playwright-core (npm ci in internal/e2e/console; make test-deps installs it)")
-	}
+	node, script := browserScript(t, "network.mjs")
 	b := bed(t, testbed.LAN{Prefix: netip.MustParsePrefix("10.77.40.0/24"), Hosts: 6})
 	eb := &electionBed{Bed: b, data: t.TempDir(), workDir: map[string]string{}}
 	muster(t, false, "server", "config", "set", "IPDISCOVER_NO_POSTPONE", "1", "--data-dir", eb.data)

@@ -23,14 +23,8 @@ import (
 // refused by the server. Screenshots land in the test's artifact
 // directory (go test -artifacts keeps them).
 func TestConsoleInChromium(t *testing.T) {
-	chromium := testenv.Tool(t, "chromium")
-	node := testenv.Tool(t, "node")
+	node, script := browserScript(t, "console.mjs")
 	agent := testenv.Tool(t, "ocsinventory-agent")
-	script, _ := filepath.Abs("console/console.mjs")
-	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "playwright-core", "package.json")); err != nil {
-		testenv.Missing(t, "playwright-core (npm ci in internal/e2e/console; make test-deps installs it)")
-	}
-	_ = chromium
 
 	// Over HTTPS, as agents need for packages (the browser takes the
 	// test's self-signed certificate).
@@ -120,4 +114,18 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Errorf("audit log lacks %s:\n%s", want, out2)
 		}
 	}
+}
+
+// browserScript returns node and the path of one of the console's browser
+// scripts, once chromium and playwright-core are there (make test-deps
+// installs both; under CI=true their absence fails the test).
+func browserScript(t *testing.T, name string) (node, script string) {
+	t.Helper()
+	testenv.Tool(t, "chromium")
+	node = testenv.Tool(t, "node")
+	script, _ = filepath.Abs(filepath.Join("console", name))
+	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "playwright-core", "package.json")); err != nil {
+		testenv.Missing(t, "playwright-core (npm ci in internal/e2e/console; make test-deps installs it)")
+	}
+	return node, script
 }
