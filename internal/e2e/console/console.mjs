@@ -71,6 +71,16 @@ try {
   await page.getByRole('cell', { name: 'POST /api/v1/clients' }).first().waitFor();
   await shot(page, 'audit');
 
+  // A dynamic group made in the console, evaluated by the server: both
+  // agents' records of this machine list bash.
+  await page.goto(`${BASE}/ui/groups`);
+  await page.fill('#group-name', 'has-bash');
+  await page.fill('#group-query', 'has software "bash" and seen < 1');
+  await page.getByRole('button', { name: 'Save group' }).click();
+  await page.waitForURL(`${BASE}/ui/groups/has-bash`);
+  check(await page.locator('#group-count').getAttribute('data-total') === '2', 'the group holds the two records of this machine');
+  await shot(page, 'group');
+
   // A package built from an upload (with its progress bar), assigned to
   // the muster agent's device; once the agent ran, it shows SUCCESS.
   await page.goto(`${BASE}/ui/packages`);

@@ -367,6 +367,36 @@ async function duplicates() {
   } catch (err) { main.append(failure(err)); }
 }
 
+// Groups: dynamic (a query) or static; each with its members now.
+async function groups() {
+  show('Groups', el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const list = await api('GET', '/api/v1/groups');
+    const add = changeForm('Save group', [
+      field('Name', 'name', { required: true, maxlength: 64, id: 'group-name' }),
+      field('Query (has software "7-zip" < "23" and os ~ "windows"…)', 'query', { required: true, maxlength: 4096, size: 50, id: 'group-query' }),
+    ], async (f) => {
+      await api('PUT', `/api/v1/groups/${encodeURIComponent(f.get('name'))}`, { query: f.get('query') });
+      navigate(`/ui/groups/${encodeURIComponent(f.get('name'))}`);
+    });
+    show('Groups', add, table([
+      { title: 'Group', cell: (g) => el('a', { href: `/ui/groups/${encodeURIComponent(g.name)}` }, g.name) },
+      { title: 'Kind', cell: (g) => g.query ? 'dynamic' : 'static' }, { title: 'Query', cell: (g) => g.query || '—' },
+      { title: 'By', cell: (g) => g.who || '—', cls: 'hide-narrow' },
+    ], list, { empty: 'No group yet: muster group add, or the form above.' }));
+  } catch (err) { main.append(failure(err)); }
+}
+
+async function groupPage(name) {
+  show(`Group ${name}`, el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const members = await api('GET', `/api/v1/groups/${encodeURIComponent(name)}/members`);
+    show(`Group ${name}`, el('p', { id: 'group-count', 'data-total': members.length }, `${members.length} device${members.length === 1 ? '' : 's'} now`),
+      table([{ title: 'Device', cell: (m) => el('a', { href: `/ui/device/${m.id}` }, m.name || m.deviceid) }, { title: 'DEVICEID', cell: (m) => m.deviceid }],
+        members, { empty: 'No device matches now.' }));
+  } catch (err) { main.append(failure(err)); }
+}
+
 // Clients: activation codes and installer links; admins add clients.
 async function clients() {
   show('Clients', el('p', { class: 'muted' }, 'Loading…'));
@@ -423,10 +453,12 @@ function route() {
   if ((m = path.match(/^\/ui\/device\/([^/]+)$/))) return device(decodeURIComponent(m[1]));
   if ((m = path.match(/^\/ui\/packages\/([^/]+)$/))) return packagePage(decodeURIComponent(m[1]));
   if ((m = path.match(/^\/ui\/push\/([^/]+)$/))) return pushRun(decodeURIComponent(m[1]));
+  if ((m = path.match(/^\/ui\/groups\/([^/]+)$/))) return groupPage(decodeURIComponent(m[1]));
   switch (path) {
     case '/ui/network': return network();
     case '/ui/push': return pushRuns();
     case '/ui/duplicates': return duplicates();
+    case '/ui/groups': return groups();
     case '/ui/packages': return packagesPage();
     case '/ui/clients': return clients();
     case '/ui/users': return users();
