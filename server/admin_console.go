@@ -252,30 +252,14 @@ func (l LocalAdmin) RequestPush(ctx context.Context, macs []string, transport st
 }
 
 // softwareMatches is the devices with a software whose name contains name
-// (and whose version starts with version, after an @).
+// (and whose version starts with version, after an @), from the store's
+// software index.
 func (l LocalAdmin) softwareMatches(ctx context.Context, term string) (map[int64]bool, error) {
 	name, version, _ := strings.Cut(term, "@")
 	if name == "" {
 		return nil, invalid("software: needs a name (software:firefox, software:firefox@115)")
 	}
-	cands, err := l.Store.SectionContains(ctx, "SOFTWARES", name)
-	if err != nil {
-		return nil, err
-	}
-	ids := map[int64]bool{}
-	for _, c := range cands {
-		var sw []inventories.Software
-		if json.Unmarshal(c.Data, &sw) != nil {
-			continue
-		}
-		for _, s := range sw {
-			if strings.Contains(strings.ToLower(s.Name), name) && strings.HasPrefix(strings.ToLower(s.Version), version) {
-				ids[c.DeviceID] = true
-				break
-			}
-		}
-	}
-	return ids, nil
+	return l.Store.SoftwareDevices(ctx, name, version)
 }
 
 // macMatches is the devices with an interface whose MAC contains part

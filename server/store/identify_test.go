@@ -71,6 +71,16 @@ func testSectionContains(t *testing.T, open func(*testing.T) *DB) {
 		t.Fatal(err)
 	}
 	sw := doc.Inventory.Softwares[len(doc.Inventory.Softwares)/2].Name
+	// The software index answers with ids alone.
+	pkg := doc.Inventory.Softwares[len(doc.Inventory.Softwares)/2]
+	for _, c := range []struct {
+		name, version string
+		want          int
+	}{{strings.ToUpper(pkg.Name), "", 1}, {pkg.Name, pkg.Version, 1}, {pkg.Name, "zz", 0}, {"%", "", 0}, {"no-such-package", "", 0}} {
+		if ids, err := s.SoftwareDevices(ctx, c.name, c.version); err != nil || len(ids) != c.want {
+			t.Errorf("software %q@%q: %v %v, want %d", c.name, c.version, ids, err, c.want)
+		}
+	}
 	for _, c := range []struct {
 		section, needle string
 		want            int

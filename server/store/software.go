@@ -108,3 +108,25 @@ func (s *DB) backfillSoftware(ctx context.Context) error {
 		}
 	}
 }
+
+// SoftwareDevices returns the devices with a package whose name contains
+// name (case-insensitive) and whose version starts with version, from the
+// software index: ids only, whatever the fleet's size.
+func (s *DB) SoftwareDevices(ctx context.Context, name, version string) (map[int64]bool, error) {
+	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT device_id FROM software WHERE name LIKE ? ESCAPE '\' AND lower(version) LIKE ? ESCAPE '\'`,
+		"%"+esc.Replace(strings.ToLower(name))+"%", esc.Replace(strings.ToLower(version))+"%")
+	if err != nil {
+		return nil, fmt.Errorf("software search: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}

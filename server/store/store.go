@@ -38,6 +38,9 @@ type Store interface {
 
 	// Devices lists devices, most recently inventoried first.
 	Devices(ctx context.Context) ([]Device, error)
+	// SoftwareDevices finds the devices with a package whose name contains
+	// a text and whose version starts with another (the software index).
+	SoftwareDevices(ctx context.Context, name, version string) (map[int64]bool, error)
 	// SectionContains finds the devices whose inventory section holds a
 	// text (candidates for a field-by-field check).
 	SectionContains(ctx context.Context, section, needle string) ([]SectionMatch, error)
