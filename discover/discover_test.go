@@ -289,7 +289,7 @@ func TestMatcher(t *testing.T) {
 	// sample for the wait (Karn's rule).
 	m.sent([]netip.Addr{b}, t0.Add(4*time.Millisecond))
 	got, r := m.handle(pkt(2, macX, b, ourIP), t0.Add(5*time.Millisecond))
-	if got != newHost || r.Requests != 2 || r.RTT != time.Millisecond || r.sample >= 0 {
+	if got != newHost || r.Requests != 2 || r.RTT != time.Millisecond || r.FirstRTT != 5*time.Millisecond || r.sample >= 0 {
 		t.Errorf("reply after a retry: outcome %d, requests %d, rtt %v, sample %v", got, r.Requests, r.RTT, r.sample)
 	}
 }

@@ -128,7 +128,7 @@ func (m *matcher) handle(p ARPPacket, t time.Time) (outcome, Result) {
 	if tg.sends == 1 {
 		sample = t.Sub(tg.firstSent)
 	}
-	r := Result{IP: p.SenderIP, MAC: p.SenderMAC, RTT: t.Sub(tg.lastSent), Requests: tg.sends, FirstSeen: t, sample: sample}
+	r := Result{IP: p.SenderIP, MAC: p.SenderMAC, RTT: t.Sub(tg.lastSent), FirstRTT: t.Sub(tg.firstSent), Requests: tg.sends, FirstSeen: t, sample: sample}
 	if p.EtherSrc.String() != p.SenderMAC.String() {
 		r.EtherSrc = p.EtherSrc
 	}

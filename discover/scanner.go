@@ -25,8 +25,11 @@ type Result struct {
 	RTT time.Duration `json:"-"`
 	// Requests is how many requests this address was sent before it
 	// answered (1 unless a retry pass asked again).
-	Requests  int       `json:"requests"`
-	FirstSeen time.Time `json:"first_seen"`
+	Requests int `json:"requests"`
+	// FirstRTT is the time from the first request to the reply: with RTT
+	// it brackets the reply time when Requests > 1 (equal to RTT else).
+	FirstRTT  time.Duration `json:"-"`
+	FirstSeen time.Time     `json:"first_seen"`
 	// EtherSrc is set when the Ethernet source differs from the ARP sender
 	// MAC (a proxy or a bridge that rewrites).
 	EtherSrc net.HardwareAddr `json:"-"`
@@ -391,17 +394,18 @@ func trimDot(s string) string {
 // milliseconds.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type out struct {
-		IP        string    `json:"ip"`
-		MAC       string    `json:"mac"`
-		Vendor    string    `json:"vendor"`
-		Name      string    `json:"name"`
-		RTTms     float64   `json:"rtt_ms"`
-		Requests  int       `json:"requests"`
-		FirstSeen time.Time `json:"first_seen"`
-		EtherSrc  string    `json:"ether_src,omitempty"`
+		IP         string    `json:"ip"`
+		MAC        string    `json:"mac"`
+		Vendor     string    `json:"vendor"`
+		Name       string    `json:"name"`
+		RTTms      float64   `json:"rtt_ms"`
+		FirstRTTms float64   `json:"first_rtt_ms"`
+		Requests   int       `json:"requests"`
+		FirstSeen  time.Time `json:"first_seen"`
+		EtherSrc   string    `json:"ether_src,omitempty"`
 	}
 	o := out{IP: r.IP.String(), MAC: r.MAC.String(), Vendor: r.Vendor, Name: r.Name,
-		RTTms: float64(r.RTT.Microseconds()) / 1000, Requests: r.Requests, FirstSeen: r.FirstSeen.UTC()}
+		RTTms: float64(r.RTT.Microseconds()) / 1000, FirstRTTms: float64(r.FirstRTT.Microseconds()) / 1000, Requests: r.Requests, FirstSeen: r.FirstSeen.UTC()}
 	if r.EtherSrc != nil {
 		o.EtherSrc = r.EtherSrc.String()
 	}

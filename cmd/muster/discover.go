@@ -227,7 +227,7 @@ func newPrinter(a *app, format string) *printer {
 	switch format {
 	case "csv":
 		p.csv = csv.NewWriter(a.out)
-		p.csv.Write([]string{"ip", "mac", "vendor", "name", "rtt_ms", "first_seen", "requests"})
+		p.csv.Write([]string{"ip", "mac", "vendor", "name", "rtt_ms", "first_seen", "requests", "first_rtt_ms"})
 	case "text":
 		fmt.Fprintf(a.out, "%-15s  %-17s  %-30s  %s\n", "IP", "MAC", "VENDOR", "NAME")
 	}
@@ -242,7 +242,8 @@ func (p *printer) print(r discover.Result) {
 		fmt.Fprintf(p.a.out, "%s\n", b)
 	case "csv":
 		p.csv.Write([]string{r.IP.String(), r.MAC.String(), r.Vendor, r.Name,
-			fmt.Sprintf("%.3f", float64(r.RTT.Microseconds())/1000), r.FirstSeen.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Requests)})
+			fmt.Sprintf("%.3f", float64(r.RTT.Microseconds())/1000), r.FirstSeen.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Requests),
+			fmt.Sprintf("%.3f", float64(r.FirstRTT.Microseconds())/1000)})
 		p.csv.Flush()
 	default:
 		vendor := r.Vendor
