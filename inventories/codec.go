@@ -164,21 +164,27 @@ func Decode(content *ocsxml.Node) (*Inventory, error) {
 		if n.Empty() {
 			continue
 		}
+		// A section element with no field (only text, as <NETWORKS>0</NETWORKS>)
+		// records nothing: empty means absent, and our encoder writes it so.
+		fields := n.Fields()
+		if len(fields) == 0 {
+			continue
+		}
 		s, ok := sectionByTag[n.Name]
 		if !ok {
 			if inv.Extra == nil {
 				inv.Extra = map[string][]Record{}
 			}
-			inv.Extra[n.Name] = append(inv.Extra[n.Name], Record(n.Fields()))
+			inv.Extra[n.Name] = append(inv.Extra[n.Name], Record(fields))
 			continue
 		}
 		f := iv.Field(s.index)
 		if s.Multi {
 			e := reflect.New(f.Type().Elem()).Elem()
-			fill(e, n.Fields())
+			fill(e, fields)
 			f.Set(reflect.Append(f, e))
 		} else if f.IsZero() {
-			fill(f, n.Fields())
+			fill(f, fields)
 		}
 	}
 	return inv, nil
