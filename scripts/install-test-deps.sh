@@ -38,32 +38,27 @@ declare -A provides=(
   [postgresql]=/usr/lib/postgresql/15/bin/postgres  # the store conformance suite's second backend (started per test, never the distribution's cluster)
 )
 
-# The PowerShell grammar (npm tree-sitter-powershell on web-tree-sitter, no
-# install scripts), pinned by scripts/psgrammar/package-lock.json.
-psgrammar() {
-  local dir
-  dir="$(dirname "$0")/psgrammar"
-  [ -e "$dir/node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm" ] && return 0
+# npmdeps DIR MARKER WHAT: npm ci in DIR (pinned by its package-lock.json,
+# no install scripts) unless MARKER (a path under DIR) is there already.
+npmdeps() {
+  local dir="$1" marker="$2" what="$3"
+  [ -e "$dir/$marker" ] && return 0
   if command -v npm >/dev/null; then
     (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) && return 0
   fi
-  echo "install-test-deps: could not install the PowerShell grammar (npm ci in $dir)" >&2
+  echo "install-test-deps: could not install $what (npm ci in $dir)" >&2
   [ "${CI:-}" = true ] && exit 1
   return 0
 }
 
-# playwright-core, which drives Debian's chromium through the console
-# (never a downloaded browser), pinned by internal/e2e/console/package-lock.json.
-consoledeps() {
-  local dir
-  dir="$(dirname "$0")/../internal/e2e/console"
-  [ -e "$dir/node_modules/playwright-core/package.json" ] && return 0
-  if command -v npm >/dev/null; then
-    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) && return 0
-  fi
-  echo "install-test-deps: could not install playwright-core (npm ci in $dir)" >&2
-  [ "${CI:-}" = true ] && exit 1
-  return 0
+# The PowerShell grammar (npm tree-sitter-powershell on web-tree-sitter),
+# and playwright-core, which drives Debian's chromium through the console
+# (never a downloaded browser).
+jsdeps() {
+  local here
+  here="$(dirname "$0")"
+  npmdeps "$here/psgrammar" node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm "the PowerShell grammar"
+  npmdeps "$here/../internal/e2e/console" node_modules/playwright-core/package.json playwright-core
 }
 
 missing=()
@@ -71,8 +66,7 @@ for pkg in "${!provides[@]}"; do
   [ -e "${provides[$pkg]}" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  psgrammar
-  consoledeps
+  jsdeps
   exit 0
 fi
 
@@ -88,8 +82,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   trap '[ -n "$created" ] && rm -f "$policy"' EXIT
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  psgrammar
-  consoledeps
+  jsdeps
   exit 0
 fi
 

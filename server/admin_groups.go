@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"regexp"
 
@@ -32,7 +33,7 @@ func (l LocalAdmin) PutGroup(ctx context.Context, name, query string, members []
 			return invalid("group %s: query: %v", name, err)
 		}
 	}
-	who := cmpOr(caller(ctx).Name, "local admin")
+	who := cmp.Or(caller(ctx).Name, "local admin")
 	return l.Store.PutGroup(ctx, store.Group{Name: name, Query: query, Members: members, Who: who}, l.now())
 }
 

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"context"
+	"crypto/subtle"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -261,8 +263,8 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	r.ParseForm()
-	token := cmpOr(r.Header.Get(CSRFHeader), r.PostForm.Get("csrf"))
-	if !sameOrigin(r) || token != se.CSRF {
+	token := cmp.Or(r.Header.Get(CSRFHeader), r.PostForm.Get("csrf"))
+	if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(token), []byte(se.CSRF)) != 1 {
 		writeJSON(w, http.StatusForbidden, apiError{"missing or wrong CSRF token"})
 		return
 	}
@@ -274,13 +276,6 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // loginPage answers with the login form and a message.

@@ -190,7 +190,6 @@ func TestConsoleLoginRateLimited(t *testing.T) {
 
 func TestFleetSearchAndCSV(t *testing.T) {
 	ts := start(t, Config{})
-	_ = ts
 	adm := LocalAdmin{Store: ts.store}
 	ctx := context.Background()
 	// No devices: an empty page, and refusals for bad queries.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -206,7 +207,7 @@ func findDuplicates(devs []store.Device, keys map[int64]store.IdentityKeys, crit
 // newest record, and returns the groups merged. Each merge is audited
 // (who: the caller's name, else "local admin").
 func (l LocalAdmin) MergeDuplicates(ctx context.Context, by string) ([]DuplicateGroup, error) {
-	who := cmpOr(caller(ctx).Name, "local admin")
+	who := cmp.Or(caller(ctx).Name, "local admin")
 	groups, err := l.Duplicates(ctx, by)
 	if err != nil {
 		return nil, err

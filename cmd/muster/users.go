@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -58,7 +59,8 @@ func (a *app) addUser(name, role, file string, replace bool) error {
 	var b []byte
 	var err error
 	if file == "-" {
-		b, err = readLimited(os.Stdin)
+		// Whole, bounded: a pipe may deliver it in pieces.
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 4096))
 	} else {
 		b, err = os.ReadFile(file)
 	}
@@ -75,15 +77,6 @@ func (a *app) addUser(name, role, file string, replace bool) error {
 	}
 	fmt.Fprintf(a.out, "user %s (%s) saved\n", name, role)
 	return nil
-}
-
-func readLimited(f *os.File) ([]byte, error) {
-	b := make([]byte, 1024)
-	n, err := f.Read(b)
-	if n == 0 && err != nil {
-		return nil, err
-	}
-	return b[:n], nil
 }
 
 func (a *app) listUsers() error {

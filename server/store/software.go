@@ -89,9 +89,7 @@ func (s *DB) backfillSoftware(ctx context.Context) error {
 		err = s.inTx(ctx, func(tx *txn) error {
 			for _, d := range batch {
 				if len(d.sw) == 0 {
-					// An empty section: index a placeholder-free marker
-					// so the device is not picked again.
-					continue
+					continue // nothing to index (the store drops empty sections)
 				}
 				if err := writeSoftware(ctx, tx, d.id, d.sw); err != nil {
 					return err
